@@ -1,0 +1,105 @@
+"""Thin sessions over the project's own CLIs; every toolchain session shares one locked venv.
+
+The venv lives in ``.nox/toolchain`` and is (re)installed only when requirements.lock changes, so
+``nox -s convert validate`` installs once and later runs start in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".nox" / "toolchain"
+LOCK = ROOT / "requirements.lock"
+NODE_DIR = ROOT / "validate" / "node"
+DEFAULT_DIR = "artifacts/default"
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["tests"]
+
+ENV = {
+    "TF_USE_LEGACY_KERAS": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PYTHONHASHSEED": "0",
+    "PYTHONPATH": str(ROOT),
+}
+
+
+def _python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def toolchain(session: nox.Session) -> str:
+    """Create or refresh the shared venv; a no-op when the lock is unchanged."""
+    stamp = VENV / ".lock-sha256"
+    want = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == want and _python().is_file():
+        session.log(f"toolchain up to date ({VENV})")
+        return str(_python())
+    if not _python().is_file():
+        session.run(sys.executable, "-m", "venv", str(VENV), external=True)
+    session.run(str(_python()), "-m", "pip", "install", "--quiet", "-r", str(LOCK), external=True)
+    stamp.write_text(want)
+    return str(_python())
+
+
+def node_packages(session: nox.Session) -> None:
+    """``npm ci`` for the Node.js runners, only when package-lock.json changed."""
+    lock = NODE_DIR / "package-lock.json"
+    if not lock.is_file():
+        return
+    if shutil.which("npm") is None:
+        session.warn("npm not found: Node.js runtimes will be reported as not_run")
+        return
+    stamp = NODE_DIR / "node_modules" / ".lock-sha256"
+    want = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == want:
+        return
+    env = {"ONNXRUNTIME_NODE_INSTALL": "skip", "ONNXRUNTIME_NODE_INSTALL_CUDA": "skip"}
+    with session.chdir(NODE_DIR):
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True, env=env)
+    stamp.write_text(want)
+
+
+def run(session: nox.Session, *args: str) -> None:
+    session.run(toolchain(session), *args, external=True, env={**os.environ, **ENV})
+
+
+@nox.session(python=False)
+def convert(session: nox.Session) -> None:
+    """Convert a model (default: the embedded one) to every format: python -m convert."""
+    run(session, "-m", "convert", *session.posargs)
+
+
+@nox.session(python=False)
+def validate(session: nox.Session) -> None:
+    """Validate every format of an artifact directory: python -m validate DIR."""
+    node_packages(session)
+    run(session, "-m", "validate", *(session.posargs or [DEFAULT_DIR]))
+
+
+@nox.session(python=False)
+def tests(session: nox.Session) -> None:
+    """The test suite (unit, integration and slow tests)."""
+    node_packages(session)
+    run(session, "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy on the project's own code."""
+    run(session, "-m", "ruff", "check", ".")
+    run(session, "-m", "ruff", "format", "--check", ".")
+    run(session, "-m", "mypy")
+
+
+@nox.session(python=False, name="train-default-model")
+def train_default_model(session: nox.Session) -> None:
+    """Rebuild the embedded default model (deterministic; --check compares with the committed one)."""
+    run(session, "-m", "convert.default_model.train", *session.posargs)
