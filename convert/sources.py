@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from convert.default_model import CHECKPOINT_DIR
 from convert.errors import ModelSourceError
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -77,6 +76,8 @@ def sha256_file(path: Path) -> str:
 def load_model(spec: str | None = None, *, seed: int = 0) -> LoadedModel:
     """Resolve ``--model`` and load it; ``None`` means the embedded default."""
     if spec is None or spec == "default":
+        from convert.default_model import CHECKPOINT_DIR
+
         return _load_dir(CHECKPOINT_DIR, kind="default", spec="default", name="default")
     if spec.startswith(RANDOM_PREFIX):
         return _load_random(spec, seed)
@@ -261,6 +262,8 @@ def padded_default_tokenizer(vocab_size: int) -> Any:
     meaningless anyway, and the shape (and so the cost) of the model is what matters.
     """
     from transformers import DistilBertTokenizerFast
+
+    from convert.default_model import CHECKPOINT_DIR
 
     vocab = (CHECKPOINT_DIR / "vocab.txt").read_text(encoding="utf-8").splitlines()
     if len(vocab) > vocab_size:

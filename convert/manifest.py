@@ -1,0 +1,130 @@
+"""manifest.json: what was made, from what, with which tools, and how to read each format's outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+TOOLS = (
+    "tensorflow",
+    "tf-keras",
+    "tensorflowjs",
+    "tf2onnx",
+    "onnx",
+    "onnxruntime",
+    "transformers",
+    "tokenizers",
+    "numpy",
+)
+
+
+class ManifestError(ValueError):
+    """A manifest that is missing, malformed, unsafe, or disagrees with the files beside it."""
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TOOLS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_entries(root: Path, paths: list[Path]) -> list[dict[str, Any]]:
+    return [
+        {"path": p.relative_to(root).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)}
+        for p in sorted(paths)
+    ]
+
+
+def files_under(root: Path, directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def write_json_atomic(path: Path, doc: Any) -> None:
+    """Temp file in the same directory, fsync, then os.replace: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=2, sort_keys=False, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_relative(root: Path, rel: str) -> Path:
+    """Resolve a manifest path, refusing absolute paths and anything that leaves ``root``."""
+    if not rel or os.path.isabs(rel) or rel.startswith("~"):
+        msg = f"manifest names an absolute or empty path {rel!r}; refusing (paths must be relative to {root})"
+        raise ManifestError(msg)
+    full = (root / rel).resolve()
+    if not full.is_relative_to(root.resolve()):
+        msg = f"manifest names {rel!r}, which is outside {root}; refusing"
+        raise ManifestError(msg)
+    return full
+
+
+def load_manifest(root: Path) -> dict[str, Any]:
+    path = root / MANIFEST
+    if not path.is_file():
+        msg = f"{root} has no {MANIFEST}; convert first: python -m convert --out {root}"
+        raise ManifestError(msg)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        msg = f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})"
+        raise ManifestError(msg) from exc
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        msg = f"{path} has schema_version {doc.get('schema_version')!r}; this qaport reads {SCHEMA_VERSION}"
+        raise ManifestError(msg)
+    return doc
+
+
+def all_entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = list(doc.get("files", []))
+    for fmt in doc.get("formats", {}).values():
+        entries += fmt.get("files", [])
+    return entries
+
+
+def verify_files(root: Path, doc: dict[str, Any], *, allow_extra: tuple[str, ...] = ()) -> None:
+    """Every listed file exists with its size and sha256, and nothing unlisted sits beside them."""
+    listed: set[str] = set()
+    for entry in all_entries(doc):
+        path = safe_relative(root, entry["path"])
+        listed.add(path.relative_to(root.resolve()).as_posix())
+        if not path.is_file():
+            msg = f"{entry['path']} is listed in the manifest but missing from {root}"
+            raise ManifestError(msg)
+        if path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
+            msg = f"{entry['path']} does not match its manifest checksum (modified after conversion?)"
+            raise ManifestError(msg)
+    skip = {MANIFEST, *allow_extra}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and rel not in listed and rel not in skip and not rel.startswith(allow_extra):
+            msg = f"{rel} is in {root} but not in its manifest; remove it or re-convert"
+            raise ManifestError(msg)

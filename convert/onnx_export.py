@@ -1,0 +1,119 @@
+"""Keras model -> ONNX (tf2onnx, int64 inputs) and its dynamic int8 variant, saved reproducibly."""
+
+from __future__ import annotations
+
+import heapq
+from pathlib import Path
+from typing import Any
+
+from convert.savedmodel_export import serving_function
+
+OPSET = 17
+ONNX_DTYPES = {1: "float32", 6: "int32", 7: "int64", 10: "float16", 3: "int8", 2: "uint8"}
+
+
+def canonical_order(model: Any) -> Any:
+    """Sort graph nodes into a stable topological order (ties broken by node name).
+
+    tf2onnx emits the same nodes in a varying order; a canonical order makes reruns byte-identical.
+    """
+    graph = model.graph
+    nodes = list(graph.node)
+    producer: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        for out in node.output:
+            if out:
+                producer[out] = i
+    deps: list[set[int]] = [{producer[x] for x in node.input if x in producer} for node in nodes]
+    users: list[list[int]] = [[] for _ in nodes]
+    for i, ds in enumerate(deps):
+        for d in ds:
+            users[d].append(i)
+    pending = [len(ds) for ds in deps]
+    ready = [(nodes[i].name, nodes[i].op_type, i) for i in range(len(nodes)) if pending[i] == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        _, _, i = heapq.heappop(ready)
+        order.append(i)
+        for u in users[i]:
+            pending[u] -= 1
+            if pending[u] == 0:
+                heapq.heappush(ready, (nodes[u].name, nodes[u].op_type, u))
+    if len(order) != len(nodes):
+        msg = "ONNX graph has a cycle; cannot order it"
+        raise ValueError(msg)
+    sorted_nodes = [nodes[i] for i in order]
+    del graph.node[:]
+    graph.node.extend(sorted_nodes)
+    inits = sorted(graph.initializer, key=lambda t: t.name)
+    del graph.initializer[:]
+    graph.initializer.extend(inits)
+    return model
+
+
+def export_onnx(model: Any, path: Path, *, fixed_length: int | None = None, opset: int = OPSET) -> None:
+    """Convert through tf2onnx from the same serving function, with int64 inputs (transformers.js feeds int64)."""
+    import onnx
+    import tf2onnx
+
+    fn = serving_function(model, fixed_length=fixed_length, dtype="int64")
+    proto, _ = tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=opset)
+    proto.producer_name = "qaport (tf2onnx)"
+    _name_dynamic_axes(proto, fixed_length)
+    onnx.checker.check_model(proto)
+    onnx.save(canonical_order(proto), str(path))
+
+
+def _name_dynamic_axes(proto: Any, fixed_length: int | None) -> None:
+    """tf2onnx names unknown dims unk__N; name them batch / sequence as consumers expect."""
+    for value in [*proto.graph.input, *proto.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        for dim, axis in zip(dims, ("batch", "sequence"), strict=False):
+            if axis == "sequence" and fixed_length is not None:
+                dim.dim_value = fixed_length
+            else:
+                dim.dim_param = axis
+
+
+def quantize_int8(src: Path, dst: Path) -> None:
+    """Dynamic int8 quantisation of MatMul weights (activations quantised at run time)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = dst.with_suffix(".tmp.onnx")
+    quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"])
+    proto = onnx.load(str(tmp))
+    tmp.unlink()
+    onnx.save(canonical_order(proto), str(dst))
+
+
+def _shape(value_info: Any) -> list[int | str]:
+    dims: list[int | str] = []
+    for d in value_info.type.tensor_type.shape.dim:
+        dims.append(d.dim_value if d.HasField("dim_value") else (d.dim_param or -1))
+    return dims
+
+
+def read_signature(path: Path) -> dict[str, Any]:
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+
+    def side(values: Any) -> dict[str, Any]:
+        return {
+            v.name: {
+                "name": v.name,
+                "dtype": ONNX_DTYPES.get(v.type.tensor_type.elem_type, str(v.type.tensor_type.elem_type)),
+                "shape": _shape(v),
+            }
+            for v in values
+        }
+
+    return {
+        "inputs": side(proto.graph.input),
+        "outputs": side(proto.graph.output),
+        "opset": max(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")),
+        "output_order": [v.name for v in proto.graph.output],
+        "op_types": sorted({n.op_type for n in proto.graph.node}),
+    }
