@@ -32,8 +32,8 @@ FORMATS: dict[str, Format] = {
             None,
             "int32",
             False,
-            "variables/ are byte-identical between runs, but fingerprint.pb differs by design (it holds a "
-            "random saved-object id) and saved_model.pb embeds traced function names; compare variables instead",
+            "saved_model.pb and variables/ are byte-identical between runs; fingerprint.pb differs by design "
+            "(TensorFlow writes a fresh fingerprint per save), so the format as a whole is not",
             "TensorFlow SavedModel, signature serving_default",
         ),
         Format(

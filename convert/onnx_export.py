@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-import heapq
 from pathlib import Path
 from typing import Any
 
+from convert.onnx_canonical import canonicalize
 from convert.savedmodel_export import serving_function
 
 OPSET = 17
 ONNX_DTYPES = {1: "float32", 6: "int32", 7: "int64", 10: "float16", 3: "int8", 2: "uint8"}
-
-
-def canonical_order(model: Any) -> Any:
-    """Sort graph nodes into a stable topological order (ties broken by node name).
-
-    tf2onnx emits the same nodes in a varying order; a canonical order makes reruns byte-identical.
-    """
-    graph = model.graph
-    nodes = list(graph.node)
-    producer: dict[str, int] = {}
-    for i, node in enumerate(nodes):
-        for out in node.output:
-            if out:
-                producer[out] = i
-    deps: list[set[int]] = [{producer[x] for x in node.input if x in producer} for node in nodes]
-    users: list[list[int]] = [[] for _ in nodes]
-    for i, ds in enumerate(deps):
-        for d in ds:
-            users[d].append(i)
-    pending = [len(ds) for ds in deps]
-    ready = [(nodes[i].name, nodes[i].op_type, i) for i in range(len(nodes)) if pending[i] == 0]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        _, _, i = heapq.heappop(ready)
-        order.append(i)
-        for u in users[i]:
-            pending[u] -= 1
-            if pending[u] == 0:
-                heapq.heappush(ready, (nodes[u].name, nodes[u].op_type, u))
-    if len(order) != len(nodes):
-        msg = "ONNX graph has a cycle; cannot order it"
-        raise ValueError(msg)
-    sorted_nodes = [nodes[i] for i in order]
-    del graph.node[:]
-    graph.node.extend(sorted_nodes)
-    inits = sorted(graph.initializer, key=lambda t: t.name)
-    del graph.initializer[:]
-    graph.initializer.extend(inits)
-    return model
 
 
 def export_onnx(model: Any, path: Path, *, fixed_length: int | None = None, opset: int = OPSET) -> None:
@@ -62,7 +22,7 @@ def export_onnx(model: Any, path: Path, *, fixed_length: int | None = None, opse
     proto.producer_name = "qaport (tf2onnx)"
     _name_dynamic_axes(proto, fixed_length)
     onnx.checker.check_model(proto)
-    onnx.save(canonical_order(proto), str(path))
+    onnx.save(canonicalize(proto), str(path))
 
 
 def _name_dynamic_axes(proto: Any, fixed_length: int | None) -> None:
@@ -85,7 +45,7 @@ def quantize_int8(src: Path, dst: Path) -> None:
     quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"])
     proto = onnx.load(str(tmp))
     tmp.unlink()
-    onnx.save(canonical_order(proto), str(dst))
+    onnx.save(canonicalize(proto), str(dst))
 
 
 def _shape(value_info: Any) -> list[int | str]:

@@ -1,0 +1,1 @@
+"""One runtime per module. A runner loads one format once and answers many requests."""

@@ -1,0 +1,139 @@
+"""The Runner contract (after Polygraphy): cheap to construct, heavy work in ``activate``.
+
+Subclasses implement ``_activate`` / ``_infer`` / ``_deactivate`` (and may override ``_timed`` and
+``_answer`` when the timing must happen inside another process). Public methods check inputs and
+return logical outputs (start_logits, end_logits) whatever the format calls them.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import psutil
+
+from validate import decode
+
+Logits = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
+
+
+class RunnerError(RuntimeError):
+    """A runtime that failed while loading or running; the message is the one-line reason."""
+
+
+class Runner(ABC):
+    runtime: str = "?"
+
+    def __init__(self, name: str, root: Path, record: dict[str, Any], tokenizer_path: Path) -> None:
+        self.name = name
+        self.root = root
+        self.record = record
+        self.tokenizer_path = tokenizer_path
+        self.load_seconds = 0.0
+        self.fixed_length: int | None = None
+        self._tokenizer: Any = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def activate(self) -> None:
+        start = time.perf_counter()
+        self._activate()
+        self.load_seconds = time.perf_counter() - start
+
+    def deactivate(self) -> None:
+        self._deactivate()
+
+    def __enter__(self) -> Runner:
+        self.activate()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.deactivate()
+
+    # -- inference -------------------------------------------------------------------------
+    def infer(self, input_ids: npt.NDArray[np.int32], attention_mask: npt.NDArray[np.int32]) -> Logits:
+        if input_ids.shape != attention_mask.shape or input_ids.ndim != 2:
+            msg = f"input_ids {input_ids.shape} and attention_mask {attention_mask.shape} must be equal 2-D shapes"
+            raise ValueError(msg)
+        ids, mask = self._pad(input_ids.astype(np.int32), attention_mask.astype(np.int32))
+        start, end = self._infer(ids, mask)
+        width = input_ids.shape[1]
+        return np.asarray(start, np.float32)[:, :width], np.asarray(end, np.float32)[:, :width]
+
+    def timed(
+        self, input_ids: npt.NDArray[np.int32], attention_mask: npt.NDArray[np.int32], warmup: int, runs: int
+    ) -> list[float]:
+        """Milliseconds of the model call alone, after ``warmup`` untimed calls."""
+        ids, mask = self._pad(input_ids.astype(np.int32), attention_mask.astype(np.int32))
+        return self._timed(ids, mask, warmup, runs)
+
+    def answer(self, question: str, context: str, warmup: int = 0, runs: int = 1) -> tuple[decode.Answer, list[float]]:
+        """End to end per question (tokenise, infer, decode), timed in the runtime's own process."""
+        return self._answer(question, context, warmup, runs)
+
+    def peak_rss_bytes(self) -> int:
+        return int(psutil.Process().memory_info().rss)
+
+    # -- defaults --------------------------------------------------------------------------
+    def _pad(self, ids: npt.NDArray[np.int32], mask: npt.NDArray[np.int32]) -> tuple[Any, Any]:
+        if self.fixed_length is None or ids.shape[1] == self.fixed_length:
+            return ids, mask
+        if ids.shape[1] > self.fixed_length:
+            msg = f"{ids.shape[1]} tokens do not fit the fixed length {self.fixed_length}"
+            raise ValueError(msg)
+        pad = self.fixed_length - ids.shape[1]
+        return np.pad(ids, ((0, 0), (0, pad))), np.pad(mask, ((0, 0), (0, pad)))
+
+    def _timed(self, ids: Any, mask: Any, warmup: int, runs: int) -> list[float]:
+        for _ in range(warmup):
+            self._infer(ids, mask)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            self._infer(ids, mask)
+            times.append((time.perf_counter() - start) * 1000.0)
+        return times
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+        return self._tokenizer
+
+    def _answer(self, question: str, context: str, warmup: int, runs: int) -> tuple[decode.Answer, list[float]]:
+        result = None
+        times = []
+        for i in range(warmup + runs):
+            start = time.perf_counter()
+            result = decode.answer(self.infer, self.tokenizer, question, context)
+            if i >= warmup:
+                times.append((time.perf_counter() - start) * 1000.0)
+        assert result is not None
+        return result, times
+
+    @abstractmethod
+    def _activate(self) -> None: ...
+
+    @abstractmethod
+    def _infer(self, ids: Any, mask: Any) -> Logits: ...
+
+    def _deactivate(self) -> None:
+        return None
+
+
+def logical(outputs: dict[str, Any], output_names: dict[str, str]) -> Logits:
+    """Map a format's own output names to (start_logits, end_logits); never by position."""
+    by_logical = {output_names[k]: v for k, v in outputs.items() if k in output_names}
+    missing = {"start_logits", "end_logits"} - set(by_logical)
+    if missing:
+        msg = f"outputs {sorted(outputs)} do not provide {sorted(missing)} through the manifest map {output_names}"
+        raise RunnerError(msg)
+    return np.asarray(by_logical["start_logits"]), np.asarray(by_logical["end_logits"])
