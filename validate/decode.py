@@ -171,7 +171,7 @@ class _Merged:
     end: int
 
 
-def decode(
+def decode_candidates(
     encoded: Encoded,
     start_logits: npt.ArrayLike,
     end_logits: npt.ArrayLike,
@@ -179,8 +179,8 @@ def decode(
     *,
     max_answer_len: int = MAX_ANSWER_LEN,
     align_to_words: bool = True,
-) -> Answer:
-    """Best answer over all windows from the logits of every window."""
+) -> list[Answer]:
+    """Every candidate answer over all windows, equal texts merged, in the order first seen."""
     starts = np.asarray(start_logits)
     ends = np.asarray(end_logits)
     if starts.shape[0] != len(encoded.windows) or ends.shape != starts.shape:
@@ -202,10 +202,25 @@ def decode(
                 same.score += score
             else:
                 merged.append(_Merged(text, score, char_start, char_end))
-    if not merged:
+    return [Answer(m.text, m.score, m.start, m.end) for m in merged]
+
+
+def decode(
+    encoded: Encoded,
+    start_logits: npt.ArrayLike,
+    end_logits: npt.ArrayLike,
+    context: str,
+    *,
+    max_answer_len: int = MAX_ANSWER_LEN,
+    align_to_words: bool = True,
+) -> Answer:
+    """Best answer over all windows from the logits of every window."""
+    candidates = decode_candidates(
+        encoded, start_logits, end_logits, context, max_answer_len=max_answer_len, align_to_words=align_to_words
+    )
+    if not candidates:
         return Answer("", 0.0, 0, 0)
-    best = max(merged, key=lambda m: m.score)  # first of equals, like the pipeline's stable sort
-    return Answer(best.text, best.score, best.start, best.end)
+    return max(candidates, key=lambda a: a.score)  # first of equals, like the pipeline's stable sort
 
 
 def answer(

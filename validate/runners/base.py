@@ -26,6 +26,10 @@ class RunnerError(RuntimeError):
     """A runtime that failed while loading or running; the message is the one-line reason."""
 
 
+class RuntimeUnavailable(RuntimeError):
+    """The runtime is not installed here (e.g. no ``node``): the target is ``not_run``, not failed."""
+
+
 class Runner(ABC):
     runtime: str = "?"
 

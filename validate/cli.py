@@ -1,0 +1,114 @@
+"""``python -m validate DIR``: validate every format; the exit code is 0 only if all passed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from convert.errors import QaportError, UsageError  # noqa: E402
+from convert.manifest import ManifestError  # noqa: E402
+from validate.squad import Example, ExamplesError, load_examples  # noqa: E402
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, float]:
+    out = {}
+    for v in values:
+        key, sep, num = v.partition("=")
+        try:
+            out[key.strip()] = float(num)
+        except ValueError:
+            sep = ""
+        if not sep:
+            msg = f"{flag} {v!r}: expected NAME=NUMBER, e.g. {flag} onnx-int8:start_logits=0.5"
+            raise UsageError(msg)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m validate", description=__doc__)
+    p.add_argument("dir", type=Path, help="artifact directory written by python -m convert")
+    p.add_argument("--examples", type=Path, help="SQuAD v1.1 JSON or JSON lines of {question, context, answers?}")
+    p.add_argument("--limit", type=int, help="use at most N questions of the held-out / examples set")
+    p.add_argument("--exclude", action="append", default=[], help="skip a target, format or runtime (repeatable)")
+    p.add_argument("--only", action="append", default=[], help="validate only these targets/formats/runtimes")
+    p.add_argument("--atol", action="append", default=[], help="tolerance, e.g. onnx-int8=0.5 or float16:end_logits=0.1")
+    p.add_argument("--agreement", action="append", default=[], help="minimum answer agreement, e.g. int8=0.9")
+    p.add_argument("--tfjs-backend", choices=("wasm", "cpu"), default="wasm")
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--runs-short", type=int, default=10)
+    p.add_argument("--runs-long", type=int, default=4)
+    p.add_argument("--node-timeout", type=float, default=300.0, help="seconds before a silent Node process is killed")
+    return p
+
+
+def gather_examples(args: argparse.Namespace, kind: str) -> tuple[list[Example], dict[str, int], dict[str, list[int]]]:
+    from validate.inputs import heldout_examples, protocol_examples, super_bowl_example
+
+    examples: list[Example] = []
+    sources: dict[str, int] = {}
+    if args.examples:
+        loaded = load_examples(args.examples)[: args.limit] if args.limit else load_examples(args.examples)
+        examples += loaded
+        sources[str(args.examples)] = len(loaded)
+    else:
+        if kind == "default":
+            held = heldout_examples(args.limit)
+            examples += held
+            sources["held-out set"] = len(held)
+        examples.append(super_bowl_example())
+        sources["super bowl"] = 1
+    short = protocol_examples("short", 6)
+    long = protocol_examples("long", 3)
+    latency = {
+        "short": list(range(len(examples), len(examples) + 3)),
+        "long": list(range(len(examples) + len(short), len(examples) + len(short) + 2)),
+    }
+    examples += short + long
+    sources["protocol short (500-1,000 chars)"] = len(short)
+    sources["protocol long (4,000-5,000 chars)"] = len(long)
+    return examples, sources, latency
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from convert.manifest import load_manifest
+        from validate.report import write_report
+        from validate.validation import Settings, validate_dir
+
+        root = args.dir
+        if not root.is_dir():
+            msg = f"artifact directory {root} does not exist; convert first: python -m convert --out {root}"
+            raise UsageError(msg)
+        manifest = load_manifest(root)
+        settings = Settings(
+            atol=_pairs(args.atol, "--atol"),
+            agreement=_pairs(args.agreement, "--agreement"),
+            exclude=tuple(args.exclude),
+            only=tuple(args.only),
+            tfjs_backend=args.tfjs_backend,
+            node_timeout=args.node_timeout,
+            warmup=args.warmup,
+            runs_short=args.runs_short,
+            runs_long=args.runs_long,
+        )
+        examples, sources, latency = gather_examples(args, manifest["source"].get("kind", ""))
+        report = validate_dir(root, examples, sources, latency, settings, progress=lambda s: print(s, flush=True))
+        json_path, md_path = write_report(root, report)
+        print(md_path.read_text(encoding="utf-8"))
+        print(f"wrote {json_path} and {md_path}")
+        return 0 if report["passed"] else 1
+    except (ManifestError, ExamplesError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    except QaportError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ERROR: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,68 @@
+"""TF.js (wasm or cpu backend) and onnxruntime-node, each in one long-lived Node.js process.
+
+Inference, end-to-end answers (tokenised and decoded in JavaScript) and their timings all happen
+inside Node; Python only sends requests and compares the replies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validate.runners.base import Logits, Runner, RuntimeUnavailable
+
+
+class NodeRunner(Runner):
+    def __init__(self, *args: Any, runtime_kind: str, backend: str = "wasm", timeout: float = 300.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.runtime_kind = runtime_kind  # "tfjs" | "onnx"
+        self.backend = backend
+        self.timeout = timeout
+        self.runtime = f"tfjs-node-{backend}" if runtime_kind == "tfjs" else "onnxruntime-node"
+        self._node: Any = None
+
+    def _activate(self) -> None:
+        from validate.node_bridge import NodeRuntime, NodeUnavailableError
+
+        output_map = None
+        if self.runtime_kind == "tfjs":
+            output_map = ",".join(f"{k}={v}" for k, v in sorted(self.record["output_names"].items()))
+        self._node = NodeRuntime(
+            runtime=self.runtime_kind,
+            model=self.root / self.record["main_file"],
+            backend=self.backend if self.runtime_kind == "tfjs" else None,
+            tokenizer=self.tokenizer_path,
+            output_map=output_map,
+            timeout=self.timeout,
+        )
+        try:
+            self._node.start()
+        except NodeUnavailableError as exc:
+            raise RuntimeUnavailable(str(exc)) from exc
+        shape = self.record["signature"]["inputs"]["input_ids"]["shape"]
+        self.fixed_length = shape[1] if len(shape) == 2 and isinstance(shape[1], int) and shape[1] > 0 else None
+
+    def _infer(self, ids: Any, mask: Any) -> Logits:
+        start, end, _ = self._node.infer(ids, mask)
+        return start, end
+
+    def _timed(self, ids: Any, mask: Any, warmup: int, runs: int) -> list[float]:
+        _, _, times = self._node.infer(ids, mask, warmup=warmup, runs=runs)
+        return list(times)
+
+    def _answer(self, question: str, context: str, warmup: int, runs: int) -> tuple[Any, list[float]]:
+        from validate.decode import Answer
+
+        reply, times = self._node.answer(question, context, warmup=warmup, runs=runs)
+        return Answer(reply["text"], float(reply["score"]), int(reply["start"]), int(reply["end"])), list(times)
+
+    def peak_rss_bytes(self) -> int:
+        stats = self._node.stats()
+        return int(stats.get("peak_rss_bytes") or stats.get("rss_bytes") or 0)
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._node.stats())
+
+    def _deactivate(self) -> None:
+        if self._node is not None:
+            self._node.close()
+            self._node = None

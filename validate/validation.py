@@ -1,0 +1,290 @@
+"""Validate every format of an artifact directory against the Keras reference, in its own runtime."""
+
+from __future__ import annotations
+
+import platform
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convert.manifest import load_manifest, verify_files
+from validate import compare, decode
+from validate.latency import summarize
+from validate.report import SCHEMA_VERSION
+from validate.runners.base import Runner, RuntimeUnavailable
+from validate.squad import Example, evaluate
+
+Progress = Callable[[str], None]
+REPORT_FILES = ("report.json", "report.md")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One format in one runtime: the unit that passes or fails."""
+
+    format: str
+    runtime: str  # tensorflow | onnxruntime | onnxruntime-node | tfjs-node
+
+    @property
+    def id(self) -> str:
+        return f"{self.format}@{self.runtime}"
+
+
+# Which runtimes each format is validated in: the ones its consumers use.
+TARGETS: dict[str, tuple[str, ...]] = {
+    "savedmodel": ("tensorflow",),
+    "onnx": ("onnxruntime", "onnxruntime-node"),
+    "onnx-int8": ("onnxruntime", "onnxruntime-node"),
+    "tfjs": ("tfjs-node",),
+    "tfjs-fp16": ("tfjs-node",),
+}
+
+
+@dataclass
+class Settings:
+    atol: dict[str, float] = field(default_factory=dict)  # "<target|format|precision>[:output]" -> atol
+    agreement: dict[str, float] = field(default_factory=dict)  # "<target|format|precision>" -> min rate
+    exclude: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    tfjs_backend: str = "wasm"
+    node_timeout: float = 300.0
+    warmup: int = 2
+    runs_short: int = 10
+    runs_long: int = 4
+    latency_examples: int = 3
+    max_answer_len: int = decode.MAX_ANSWER_LEN
+    tie_tolerance: float = compare.TIE_TOLERANCE
+
+
+def _lookup(table: dict[str, float], defaults: dict[str, float], target: Target, precision: str, output: str = "") -> float:
+    for key in (f"{target.id}:{output}", target.id, f"{target.format}:{output}", target.format, target.runtime,
+                f"{precision}:{output}", precision):
+        if key in table:
+            return table[key]
+    return defaults[precision]
+
+
+def make_runner(target: Target, root: Path, record: dict[str, Any], settings: Settings) -> Runner:
+    tokenizer = root / "tokenizer.json"
+    if target.runtime == "tensorflow":
+        from validate.runners.tf_runner import SavedModelRunner
+
+        return SavedModelRunner(target.format, root, record, tokenizer)
+    if target.runtime == "onnxruntime":
+        from validate.runners.ort_runner import OnnxRuntimeRunner
+
+        return OnnxRuntimeRunner(target.format, root, record, tokenizer)
+    from validate.runners.node_runner import NodeRunner
+
+    kind = "tfjs" if target.runtime == "tfjs-node" else "onnx"
+    return NodeRunner(
+        target.format, root, record, tokenizer, runtime_kind=kind, backend=settings.tfjs_backend,
+        timeout=settings.node_timeout,
+    )
+
+
+def select_targets(manifest: dict[str, Any], settings: Settings) -> tuple[list[Target], list[Target]]:
+    """(to run, excluded by the user). Names match a target id, a format or a runtime."""
+    chosen, excluded = [], []
+    for fmt in manifest["formats"]:
+        for runtime in TARGETS.get(fmt, ()):
+            t = Target(fmt, runtime)
+            names = {t.id, t.format, t.runtime}
+            if settings.only and not names & set(settings.only):
+                continue
+            (excluded if names & set(settings.exclude) else chosen).append(t)
+    return chosen, excluded
+
+
+@dataclass
+class Prepared:
+    examples: list[Example]
+    encoded: list[decode.Encoded]
+    ref_logits: list[tuple[np.ndarray, np.ndarray]]
+    ref_answers: list[decode.Answer]
+    latency_sets: dict[str, list[int]]
+
+
+def _measure_latency(runner: Runner, prepared: Prepared, settings: Settings) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for cls, runs in (("short", settings.runs_short), ("long", settings.runs_long)):
+        idx = prepared.latency_sets.get(cls, [])
+        if not idx:
+            continue
+        call: list[float] = []
+        e2e: list[float] = []
+        tokens = []
+        for i in idx:
+            enc = prepared.encoded[i]
+            ex = prepared.examples[i]
+            call += runner.timed(enc.input_ids, enc.attention_mask, settings.warmup, runs)
+            _, t = runner.answer(ex.question, ex.context, warmup=settings.warmup, runs=runs)
+            e2e += t
+            tokens.append(int(enc.attention_mask.sum()))
+        out[cls] = {
+            "model_call": summarize(call),
+            "end_to_end": summarize(e2e),
+            "examples": len(idx),
+            "mean_tokens": float(np.mean(tokens)),
+            "mean_context_chars": float(np.mean([len(prepared.examples[i].context) for i in idx])),
+        }
+    return out
+
+
+def run_target(target: Target, root: Path, manifest: dict[str, Any], prepared: Prepared, settings: Settings,
+               progress: Progress) -> dict[str, Any]:
+    record = manifest["formats"][target.format]
+    precision = record["precision"]
+    entry: dict[str, Any] = {
+        "id": target.id,
+        "format": target.format,
+        "name": target.format,
+        "runtime": target.runtime,
+        "precision": precision,
+        "size_bytes": sum(f["size"] for f in record["files"]),
+    }
+    runner = make_runner(target, root, record, settings)
+    entry["runtime"] = runner.runtime if target.runtime != "tfjs-node" else f"tfjs-node ({settings.tfjs_backend})"
+    try:
+        runner.activate()
+    except RuntimeUnavailable as exc:
+        return {**entry, "status": "not_run", "reason": str(exc)}
+    except Exception as exc:  # a format that cannot load is this format's failure, not the run's
+        return {**entry, "status": "failed", "reason": f"could not load: {type(exc).__name__}: {_first_line(exc)}"}
+    try:
+        entry["load_seconds"] = runner.load_seconds
+        stats = {"start_logits": compare.LogitStats(), "end_logits": compare.LogitStats()}
+        tally = compare.AnswerTally()
+        predictions: dict[str, str] = {}
+        node = target.runtime.endswith("-node")
+        for i, (ex, enc) in enumerate(zip(prepared.examples, prepared.encoded, strict=True)):
+            ref_start, ref_end = prepared.ref_logits[i]
+            start, end = runner.infer(enc.input_ids, enc.attention_mask)
+            stats["start_logits"].add(ref_start, start, enc.attention_mask)
+            stats["end_logits"].add(ref_end, end, enc.attention_mask)
+            if node:  # what a Node.js consumer gets: tokenised and decoded in JavaScript
+                got, _ = runner.answer(ex.question, ex.context)
+            else:
+                got = decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len)
+            kind = compare.classify(
+                prepared.ref_answers[i], got, enc, ref_start, ref_end, ex.context,
+                max_answer_len=settings.max_answer_len, tie_tolerance=settings.tie_tolerance,
+            )
+            setattr(tally, kind, getattr(tally, kind) + 1)
+            if kind == "disagree":
+                ref = prepared.ref_answers[i]
+                tally.examples.append({"id": ex.id, "reference": ref.as_dict(), "got": got.as_dict()})
+            predictions[ex.id] = got.text
+        entry["logits"] = {k: v.as_dict() for k, v in stats.items()}
+        entry["answers"] = tally.as_dict()
+        gold = [ex for ex in prepared.examples if ex.answers]
+        entry["gold"] = evaluate(predictions, gold) if gold else None
+        progress(f"    {target.id}: logits and answers compared; timing ...")
+        entry["latency"] = _measure_latency(runner, prepared, settings)
+        entry["peak_rss_bytes"] = runner.peak_rss_bytes()
+        entry["rss_scope"] = "node process" if node else "validation process (shared by Python runtimes)"
+        reasons = []
+        for output, st in stats.items():
+            atol = _lookup(settings.atol, compare.DEFAULT_ATOL, target, precision, output)
+            entry["logits"][output]["atol"] = atol
+            if st.max_abs > atol:
+                reasons.append(f"{output} max abs diff {st.max_abs:.3g} > atol {atol:g}")
+        need = _lookup(settings.agreement, compare.DEFAULT_AGREEMENT, target, precision)
+        entry["answers"]["required_agreement"] = need
+        if tally.agreement < need:
+            reasons.append(f"answers agree {tally.agreement:.1%} (disagree {tally.disagree}) < required {need:.0%}")
+        entry["status"] = "failed" if reasons else "passed"
+        if reasons:
+            entry["reason"] = "; ".join(reasons)
+    except Exception as exc:
+        entry["status"] = "failed"
+        entry["reason"] = f"{type(exc).__name__}: {_first_line(exc)}"
+    finally:
+        try:
+            runner.deactivate()
+        except Exception as exc:
+            progress(f"    {target.id}: shutdown failed: {_first_line(exc)}")
+    return entry
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:500] if text else type(exc).__name__
+
+
+def prepare(root: Path, manifest: dict[str, Any], examples: list[Example], latency_sets: dict[str, list[int]],
+            settings: Settings, progress: Progress) -> tuple[Prepared, dict[str, Any]]:
+    from tokenizers import Tokenizer
+
+    from validate.runners.keras_runner import KerasRunner
+
+    tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+    encoded = [decode.encode(tokenizer, ex.question, ex.context) for ex in examples]
+    progress(f"reference: Keras model from {manifest['source'].get('spec')} ...")
+    ref = KerasRunner("keras", root, manifest["source"], root / "tokenizer.json")
+    ref.activate()
+    logits = []
+    answers = []
+    for ex, enc in zip(examples, encoded, strict=True):
+        start, end = ref.infer(enc.input_ids, enc.attention_mask)
+        logits.append((start, end))
+        answers.append(decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len))
+    prepared = Prepared(examples, encoded, logits, answers, latency_sets)
+    gold = [ex for ex in examples if ex.answers]
+    entry = {
+        "id": "keras@tf-keras",
+        "format": "keras",
+        "runtime": "keras (tf-keras)",
+        "precision": "float32",
+        "status": "reference",
+        "load_seconds": ref.load_seconds,
+        "gold": evaluate({ex.id: a.text for ex, a in zip(examples, answers, strict=True)}, gold) if gold else None,
+        "latency": _measure_latency(ref, prepared, settings),
+    }
+    ref.deactivate()
+    return prepared, entry
+
+
+def validate_dir(root: Path, examples: list[Example], sources: dict[str, int], latency_sets: dict[str, list[int]],
+                 settings: Settings, progress: Progress = print) -> dict[str, Any]:
+    started = time.perf_counter()
+    manifest = load_manifest(root)
+    verify_files(root, manifest, allow_extra=REPORT_FILES)
+    progress(f"checksums of {root} verified")
+    targets, excluded = select_targets(manifest, settings)
+    prepared, reference = prepare(root, manifest, examples, latency_sets, settings, progress)
+    entries = []
+    for n, target in enumerate(targets, start=1):
+        progress(f"[{n}/{len(targets)}] {target.id} ...")
+        t0 = time.perf_counter()
+        entry = run_target(target, root, manifest, prepared, settings, progress)
+        entry["validation_seconds"] = time.perf_counter() - t0
+        progress(f"[{n}/{len(targets)}] {target.id}: {entry['status']}" + (f" ({entry['reason']})" if entry.get("reason") else ""))
+        entries.append(entry)
+    for target in excluded:
+        entries.append({"id": target.id, "format": target.format, "name": target.format, "runtime": target.runtime,
+                        "precision": manifest["formats"][target.format]["precision"], "status": "not_run",
+                        "reason": "excluded by the user", "excluded": True})
+    passed = all(e["status"] == "passed" or e.get("excluded") for e in entries) and bool(targets)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "artifact_dir": str(root),
+        "model": manifest["source"].get("spec"),
+        "passed": passed,
+        "machine": {"platform": platform.platform(), "processor": platform.machine(), "python": platform.python_version()},
+        "examples": {"count": len(examples), "sources": sources},
+        "tolerances": {
+            "atol": {**compare.DEFAULT_ATOL, **settings.atol},
+            "agreement": {**compare.DEFAULT_AGREEMENT, **settings.agreement},
+            "tie_tolerance": settings.tie_tolerance,
+        },
+        "reference": reference,
+        "targets": entries,
+        "validation_peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "seconds": time.perf_counter() - started,
+    }
