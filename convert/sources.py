@@ -171,7 +171,7 @@ def _load_dir(path: Path, *, kind: str, spec: str, name: str) -> LoadedModel:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         msg = f"weights in {weights} do not load into the config in {path}/config.json: {first[:300]}"
         raise ModelSourceError(msg) from exc
-    missing = [k for k in info.get("missing_keys", []) if k]
+    missing = [k for k in info.get("missing_keys", []) if k and "dropout" not in k]  # dropout has no weights
     mismatched = info.get("mismatched_keys", [])
     if missing or mismatched:
         what = ", ".join(map(str, (missing or mismatched)[:3]))
