@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import threading
 import time
@@ -81,7 +82,13 @@ class _Heartbeat:
         self._thread.join()
 
 
+FAULT_ENV = "QAPORT_FAIL_FORMAT"  # comma-separated format names made to fail (tests of failure handling)
+
+
 def _convert_one(name: str, loaded: LoadedModel, stage: Path, dirs: dict[str, Path], fixed_length: int | None) -> dict[str, Any]:
+    if name in os.environ.get(FAULT_ENV, "").split(","):
+        msg = f"failure injected by {FAULT_ENV}"
+        raise RuntimeError(msg)
     fmt = FORMATS[name]
     target = dirs[name]
     target.mkdir(parents=True, exist_ok=True)

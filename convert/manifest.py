@@ -110,21 +110,31 @@ def all_entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return entries
 
 
+def check_entries(root: Path, entries: list[dict[str, Any]]) -> list[str]:
+    """Problems with listed files (missing, size or sha256 differs); unsafe paths raise."""
+    problems = []
+    for entry in entries:
+        path = safe_relative(root, entry["path"])
+        if not path.is_file():
+            problems.append(f"{entry['path']} is listed in the manifest but missing")
+        elif path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
+            problems.append(f"{entry['path']} does not match its manifest checksum (modified after conversion?)")
+    return problems
+
+
+def unlisted_files(root: Path, doc: dict[str, Any], allow_extra: tuple[str, ...] = ()) -> list[str]:
+    listed = {safe_relative(root, e["path"]).relative_to(root.resolve()).as_posix() for e in all_entries(doc)}
+    skip = {MANIFEST, *allow_extra}
+    return [
+        f"{rel} is not in the manifest (extra file)"
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and (rel := path.relative_to(root).as_posix()) not in listed and rel not in skip
+    ]
+
+
 def verify_files(root: Path, doc: dict[str, Any], *, allow_extra: tuple[str, ...] = ()) -> None:
     """Every listed file exists with its size and sha256, and nothing unlisted sits beside them."""
-    listed: set[str] = set()
-    for entry in all_entries(doc):
-        path = safe_relative(root, entry["path"])
-        listed.add(path.relative_to(root.resolve()).as_posix())
-        if not path.is_file():
-            msg = f"{entry['path']} is listed in the manifest but missing from {root}"
-            raise ManifestError(msg)
-        if path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
-            msg = f"{entry['path']} does not match its manifest checksum (modified after conversion?)"
-            raise ManifestError(msg)
-    skip = {MANIFEST, *allow_extra}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and rel not in listed and rel not in skip and not rel.startswith(allow_extra):
-            msg = f"{rel} is in {root} but not in its manifest; remove it or re-convert"
-            raise ManifestError(msg)
+    problems = check_entries(root, all_entries(doc)) + unlisted_files(root, doc, allow_extra)
+    if problems:
+        msg = f"{root}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        raise ManifestError(msg)

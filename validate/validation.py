@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from convert.manifest import load_manifest, verify_files
+from convert.manifest import check_entries, load_manifest, unlisted_files
 from validate import compare, decode
 from validate.latency import summarize
 from validate.report import SCHEMA_VERSION
@@ -108,6 +108,7 @@ class Prepared:
     ref_logits: list[tuple[np.ndarray, np.ndarray]]
     ref_answers: list[decode.Answer]
     latency_sets: dict[str, list[int]]
+    tokenizer_problem: str | None = None
 
 
 def _measure_latency(runner: Runner, prepared: Prepared, settings: Settings) -> dict[str, Any]:
@@ -212,9 +213,30 @@ def run_target(target: Target, root: Path, manifest: dict[str, Any], prepared: P
     return entry
 
 
+def _not_loaded(target: Target, manifest: dict[str, Any], reason: str) -> dict[str, Any]:
+    record = manifest["formats"][target.format]
+    return {
+        "id": target.id, "format": target.format, "name": target.format, "runtime": target.runtime,
+        "precision": record.get("precision"), "size_bytes": sum(f.get("size", 0) for f in record.get("files", [])),
+        "status": "failed", "reason": reason,
+    }
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:500] if text else type(exc).__name__
+
+
+def tokenizer_mismatch(shipped: Any, model_tokenizer: Any) -> str | None:
+    """The shipped tokenizer must be the model's own: same vocabulary, same ids."""
+    a, b = shipped.get_vocab(with_added_tokens=True), model_tokenizer.get_vocab(with_added_tokens=True)
+    if a == b:
+        return None
+    differ = sum(1 for tok, i in a.items() if b.get(tok) != i)
+    return (
+        f"tokenizer.json does not match the model's tokenizer ({len(a)} vs {len(b)} tokens, {differ} ids differ); "
+        "re-convert so the tokenizer is copied from the model"
+    )
 
 
 def prepare(root: Path, manifest: dict[str, Any], examples: list[Example], latency_sets: dict[str, list[int]],
@@ -228,13 +250,16 @@ def prepare(root: Path, manifest: dict[str, Any], examples: list[Example], laten
     progress(f"reference: Keras model from {manifest['source'].get('spec')} ...")
     ref = KerasRunner("keras", root, manifest["source"], root / "tokenizer.json")
     ref.activate()
+    problem = tokenizer_mismatch(tokenizer, ref.loaded.tokenizer.backend_tokenizer)
+    if problem:
+        progress(f"tokenizer: {problem}")
     logits = []
     answers = []
     for ex, enc in zip(examples, encoded, strict=True):
         start, end = ref.infer(enc.input_ids, enc.attention_mask)
         logits.append((start, end))
         answers.append(decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len))
-    prepared = Prepared(examples, encoded, logits, answers, latency_sets)
+    prepared = Prepared(examples, encoded, logits, answers, latency_sets, problem)
     gold = [ex for ex in examples if ex.answers]
     entry = {
         "id": "keras@tf-keras",
@@ -254,18 +279,30 @@ def validate_dir(root: Path, examples: list[Example], sources: dict[str, int], l
                  settings: Settings, progress: Progress = print) -> dict[str, Any]:
     started = time.perf_counter()
     manifest = load_manifest(root)
-    verify_files(root, manifest, allow_extra=REPORT_FILES)
-    progress(f"checksums of {root} verified")
+    shared_problems = check_entries(root, manifest.get("files", [])) + unlisted_files(root, manifest, REPORT_FILES)
+    format_problems = {name: check_entries(root, rec.get("files", [])) for name, rec in manifest["formats"].items()}
     targets, excluded = select_targets(manifest, settings)
-    prepared, reference = prepare(root, manifest, examples, latency_sets, settings, progress)
     entries = []
-    for n, target in enumerate(targets, start=1):
-        progress(f"[{n}/{len(targets)}] {target.id} ...")
-        t0 = time.perf_counter()
-        entry = run_target(target, root, manifest, prepared, settings, progress)
-        entry["validation_seconds"] = time.perf_counter() - t0
-        progress(f"[{n}/{len(targets)}] {target.id}: {entry['status']}" + (f" ({entry['reason']})" if entry.get("reason") else ""))
-        entries.append(entry)
+    reference: dict[str, Any] = {"id": "keras@tf-keras", "status": "not_run"}
+    if shared_problems:
+        progress(f"checksums: {'; '.join(shared_problems)}")
+        reason = f"artifact directory fails its manifest: {'; '.join(shared_problems)}"
+        entries = [_not_loaded(t, manifest, reason) for t in targets]
+    else:
+        progress(f"checksums of {root} checked")
+        prepared, reference = prepare(root, manifest, examples, latency_sets, settings, progress)
+        for n, target in enumerate(targets, start=1):
+            progress(f"[{n}/{len(targets)}] {target.id} ...")
+            t0 = time.perf_counter()
+            if format_problems[target.format]:
+                entry = _not_loaded(target, manifest, f"checksum: {'; '.join(format_problems[target.format])}")
+            elif prepared.tokenizer_problem:
+                entry = _not_loaded(target, manifest, prepared.tokenizer_problem)
+            else:
+                entry = run_target(target, root, manifest, prepared, settings, progress)
+            entry["validation_seconds"] = time.perf_counter() - t0
+            progress(f"[{n}/{len(targets)}] {target.id}: {entry['status']}" + (f" ({entry['reason']})" if entry.get("reason") else ""))
+            entries.append(entry)
     for target in excluded:
         entries.append({"id": target.id, "format": target.format, "name": target.format, "runtime": target.runtime,
                         "precision": manifest["formats"][target.format]["precision"], "status": "not_run",
