@@ -11,9 +11,9 @@ from pathlib import Path
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from convert.errors import QaportError  # noqa: E402
-from convert.formats import FORMATS, parse_formats  # noqa: E402
-from convert.staging import Interrupted  # noqa: E402
+from convert.errors import QaportError
+from convert.formats import FORMATS, parse_formats
+from convert.staging import Interrupted
 
 ARTIFACTS = Path("artifacts")
 
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         loaded = load_model(args.model, seed=args.seed)
         out = args.out or ARTIFACTS / loaded.source.name
         print(f"converting to {', '.join(formats)} -> {out}", flush=True)
-        conv = run_conversion(loaded, out, formats, fixed_length=args.fixed_length, progress=lambda s: print(s, flush=True))
+        conv = run_conversion(
+            loaded, out, formats, fixed_length=args.fixed_length, progress=lambda s: print(s, flush=True)
+        )
         print(summary(conv))
         raise_for_failures(conv)
         print(f"wrote {out}/manifest.json ({time.perf_counter() - start:.1f} s in all)")

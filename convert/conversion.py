@@ -85,7 +85,9 @@ class _Heartbeat:
 FAULT_ENV = "QAPORT_FAIL_FORMAT"  # comma-separated format names made to fail (tests of failure handling)
 
 
-def _convert_one(name: str, loaded: LoadedModel, stage: Path, dirs: dict[str, Path], fixed_length: int | None) -> dict[str, Any]:
+def _convert_one(
+    name: str, loaded: LoadedModel, stage: Path, dirs: dict[str, Path], fixed_length: int | None
+) -> dict[str, Any]:
     if name in os.environ.get(FAULT_ENV, "").split(","):
         msg = f"failure injected by {FAULT_ENV}"
         raise RuntimeError(msg)
@@ -150,7 +152,9 @@ def run_conversion(
         for i, name in enumerate(build, start=1):
             req = FORMATS[name].requires
             if req and not next(r for r in results if r.name == req).ok:
-                results.append(FormatResult(name, ok=False, error=f"not converted: it is made from {req}, which failed"))
+                results.append(
+                    FormatResult(name, ok=False, error=f"not converted: it is made from {req}, which failed")
+                )
                 progress(f"[{i}/{len(build)}] {name}: skipped ({req} failed)")
                 continue
             progress(f"[{i}/{len(build)}] {name}: converting ...")
@@ -195,7 +199,7 @@ def run_conversion(
                 **loaded.source.as_dict(),
                 "weights_digest": weights_digest(loaded.model),
                 "config": loaded.model.config.to_dict(),
-                "gelu": "erf form (swapped in %d FFN layers)" % loaded.gelu_swapped,
+                "gelu": f"erf form (swapped in {loaded.gelu_swapped} FFN layers)",
             },
             "tools": tool_versions(),
             "fixed_length": fixed_length,

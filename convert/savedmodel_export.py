@@ -63,7 +63,11 @@ def read_signature(sm_dir: Path, name: str = "serving_default") -> dict[str, Any
 
     def side(tensors: Any) -> dict[str, Any]:
         return {
-            key: {"name": info.name, "dtype": TF_DTYPES.get(info.dtype, str(info.dtype)), "shape": _shape(info.tensor_shape)}
+            key: {
+                "name": info.name,
+                "dtype": TF_DTYPES.get(info.dtype, str(info.dtype)),
+                "shape": _shape(info.tensor_shape),
+            }
             for key, info in sorted(tensors.items())
         }
 

@@ -82,7 +82,7 @@ def load_model(spec: str | None = None, *, seed: int = 0) -> LoadedModel:
     if spec.startswith(RANDOM_PREFIX):
         return _load_random(spec, seed)
     path = Path(spec).expanduser()
-    if path.exists() or spec.startswith((".", "/", "~")) or os.sep in spec and not _HUB_ID.match(spec):
+    if path.exists() or spec.startswith((".", "/", "~")) or (os.sep in spec and not _HUB_ID.match(spec)):
         return _load_dir(path, kind="local", spec=spec, name=path.resolve().name)
     if _HUB_ID.match(spec):
         return _load_hub(spec)
@@ -120,7 +120,11 @@ def _check_dir(path: Path) -> tuple[dict[str, Any], Path]:
     weights = next((path / f for f in WEIGHT_FILES if (path / f).is_file()), None)
     if weights is None:
         found = ", ".join(sorted(p.name for p in path.iterdir())) or "nothing"
-        hint = " (PyTorch .bin weights need converting: save_pretrained from TF)" if (path / "pytorch_model.bin").exists() else ""
+        hint = (
+            " (PyTorch .bin weights need converting: save_pretrained from TF)"
+            if (path / "pytorch_model.bin").exists()
+            else ""
+        )
         msg = f"model directory {path} has no weights: expected one of {', '.join(WEIGHT_FILES)}; found {found}{hint}"
         raise ModelSourceError(msg)
     if weights.stat().st_size == 0:
@@ -216,7 +220,14 @@ def _load_hub(repo_id: str) -> LoadedModel:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    patterns = ["config.json", "tf_model.h5", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+    patterns = [
+        "config.json",
+        "tf_model.h5",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "vocab.txt",
+        "special_tokens_map.json",
+    ]
     try:
         local = snapshot_download(repo_id, allow_patterns=patterns, local_files_only=True)
     except (LocalEntryNotFoundError, OSError, ValueError):
@@ -225,13 +236,15 @@ def _load_hub(repo_id: str) -> LoadedModel:
         if not hub_reachable():
             msg = (
                 f"cannot load {repo_id!r}: no local directory by that name, not in the Hugging Face cache, "
-                f"and the Hub ({hub_endpoint()}) is unreachable; pass a local checkpoint directory: --model /path/to/dir"
+                f"and the Hub ({hub_endpoint()}) is unreachable; "
+                "pass a local checkpoint directory: --model /path/to/dir"
             )
             raise ModelSourceError(msg)
         try:
             local = snapshot_download(repo_id, allow_patterns=patterns)
         except (HfHubHTTPError, OSError, ValueError) as exc:
-            msg = f"cannot download {repo_id!r} from the Hub ({str(exc).splitlines()[0]}); check the id or pass a local directory"
+            reason = str(exc).splitlines()[0]
+            msg = f"cannot download {repo_id!r} from the Hub ({reason}); check the id or pass a local directory"
             raise ModelSourceError(msg) from exc
     loaded = _load_dir(Path(local), kind="hub", spec=repo_id, name=repo_id.replace("/", "--"))
     return loaded

@@ -48,7 +48,7 @@ def staging_prefix(dest: Path) -> str:
 
 def remove_stale(dest: Path) -> list[Path]:
     """Staging directories of killed runs (their pid is gone)."""
-    removed = []
+    removed: list[Path] = []
     if not dest.parent.is_dir():
         return removed
     for p in dest.parent.glob(staging_prefix(dest) + "*"):

@@ -71,7 +71,9 @@ def read_signature(tfjs_dir: Path) -> dict[str, Any]:
         return {
             key.split(":")[0]: {
                 "name": info["name"],
-                "dtype": {"DT_INT32": "int32", "DT_FLOAT": "float32", "DT_INT64": "int64"}.get(info["dtype"], info["dtype"]),
+                "dtype": {"DT_INT32": "int32", "DT_FLOAT": "float32", "DT_INT64": "int64"}.get(
+                    info["dtype"], info["dtype"]
+                ),
                 "shape": [int(d.get("size", -1)) for d in info.get("tensorShape", {}).get("dim", [])],
             }
             for key, info in sorted(tensors.items())

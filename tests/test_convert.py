@@ -27,8 +27,17 @@ def tree(root: Path) -> dict[str, str]:
 
 
 def test_transformers_js_layout(default_artifacts: Path) -> None:
-    for rel in ("config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx", "onnx/model_quantized.onnx",
-                "savedmodel/saved_model.pb", "tfjs/model.json", "tfjs-fp16/model.json", "manifest.json"):
+    for rel in (
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "onnx/model.onnx",
+        "onnx/model_quantized.onnx",
+        "savedmodel/saved_model.pb",
+        "tfjs/model.json",
+        "tfjs-fp16/model.json",
+        "manifest.json",
+    ):
         assert (default_artifacts / rel).is_file(), rel
 
 
@@ -55,10 +64,14 @@ def test_tfjs_signature_from_file(default_artifacts: Path) -> None:
             assert info["dtype"] == "DT_INT32"
             assert [d["size"] for d in info["tensorShape"]["dim"]] == ["-1", "-1"]
         assert {k.split(":")[0] for k in doc["signature"]["outputs"]} == {"Identity", "Identity_1"}
-        dtypes = {w.get("quantization", {}).get("dtype", w["dtype"]) for g in doc["weightsManifest"] for w in g["weights"]}
+        dtypes = {
+            w.get("quantization", {}).get("dtype", w["dtype"]) for g in doc["weightsManifest"] for w in g["weights"]
+        }
         assert weight_dtype in dtypes
         if weight_dtype == "float16":
-            assert "float32" not in {w["dtype"] for g in doc["weightsManifest"] for w in g["weights"] if "quantization" not in w}
+            assert "float32" not in {
+                w["dtype"] for g in doc["weightsManifest"] for w in g["weights"] if "quantization" not in w
+            }
 
 
 def test_onnx_signature_from_file(default_artifacts: Path) -> None:
@@ -93,7 +106,17 @@ def test_manifest_lists_every_file_with_checksums(default_artifacts: Path) -> No
     for entry in all_entries(doc):
         assert entry["sha256"] == sha(default_artifacts / entry["path"])
         assert entry["size"] == (default_artifacts / entry["path"]).stat().st_size
-    for tool in ("python", "tensorflow", "tf-keras", "tensorflowjs", "tf2onnx", "onnx", "onnxruntime", "transformers", "tokenizers"):
+    for tool in (
+        "python",
+        "tensorflow",
+        "tf-keras",
+        "tensorflowjs",
+        "tf2onnx",
+        "onnx",
+        "onnxruntime",
+        "transformers",
+        "tokenizers",
+    ):
         assert doc["tools"][tool] and doc["tools"][tool] != "not installed"
     assert doc["source"]["kind"] == "default" and len(doc["source"]["weights_sha256"]) == 64
     for name, fmt in doc["formats"].items():
@@ -124,8 +147,12 @@ def test_rerun_is_byte_identical(default_artifacts: Path, tmp_path: Path) -> Non
 
 def _start(out: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "convert", "--out", str(out), *extra], cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        [sys.executable, "-m", "convert", "--out", str(out), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
     )
 
 

@@ -26,7 +26,12 @@ def test_same_answers_as_transformers_pipeline() -> None:
         return out["start_logits"].numpy(), out["end_logits"].numpy()
 
     tokenizer = Tokenizer.from_file(str(CHECKPOINT_DIR / "tokenizer.json"))
-    examples = heldout_examples(40) + [super_bowl_example()] + protocol_examples("short", 5) + protocol_examples("long", 6)
+    examples = [
+        *heldout_examples(40),
+        super_bowl_example(),
+        *protocol_examples("short", 5),
+        *protocol_examples("long", 6),
+    ]
     multi_window = 0
     for ex in examples:
         ours = decode.answer(infer, tokenizer, ex.question, ex.context)

@@ -61,8 +61,17 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory, vocab_file: Path) -> d
     cfg = json.loads((noarch / "config.json").read_text())
     cfg.pop("architectures", None)
     (noarch / "config.json").write_text(json.dumps(cfg))
-    return {"qa": qa, "bare": bare, "cls": cls, "mismatch": mismatch, "noweights": noweights,
-            "truncated": truncated, "wrongcfg": wrongcfg, "noarch": noarch, "empty": _mkdir(base / "empty")}
+    return {
+        "qa": qa,
+        "bare": bare,
+        "cls": cls,
+        "mismatch": mismatch,
+        "noweights": noweights,
+        "truncated": truncated,
+        "wrongcfg": wrongcfg,
+        "noarch": noarch,
+        "empty": _mkdir(base / "empty"),
+    }
 
 
 def _mkdir(p: Path) -> Path:
@@ -86,13 +95,21 @@ CASES = {
     "classifier": (lambda c, t: str(c["cls"]), r"SequenceClassification checkpoint, not a question-answering"),
     "vocab": (lambda c, t: str(c["mismatch"]), r"tokenizer .* has \d+ tokens but the model's vocab_size is 5000"),
     "wrong-config": (lambda c, t: str(c["wrongcfg"]), r"do not (load into|match) (the )?config"),
-    "hub-offline": (lambda c, t: "distilbert-base-cased-distilled-squad", r"Hub .* is unreachable; pass a local checkpoint"),
-    "random-unknown": (lambda c, t: "random:gpt-17", r"unknown random architecture 'gpt-17'; available: distilbert-base-cased"),
+    "hub-offline": (
+        lambda c, t: "distilbert-base-cased-distilled-squad",
+        r"Hub .* is unreachable; pass a local checkpoint",
+    ),
+    "random-unknown": (
+        lambda c, t: "random:gpt-17",
+        r"unknown random architecture 'gpt-17'; available: distilbert-base-cased",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_model_is_one_line_exit_2_and_nothing_written(case: str, checkpoints: dict[str, Path], tmp_path: Path) -> None:
+def test_bad_model_is_one_line_exit_2_and_nothing_written(
+    case: str, checkpoints: dict[str, Path], tmp_path: Path
+) -> None:
     spec_of, pattern = CASES[case]
     env = {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}", "HF_HOME": str(tmp_path / "hf-home")}
     proc = run_cli("convert", "--model", spec_of(checkpoints, tmp_path), cwd=tmp_path, env=env, timeout=300)
@@ -165,6 +182,8 @@ def test_full_size_erf_gelu_within_1e5() -> None:
         block.ffn.activation = tf.keras.activations.gelu
     original = model(input_ids=ids, attention_mask=mask, training=False)
     use_erf_gelu(model)
-    diff = max(float(np.abs(patched.start_logits.numpy() - original.start_logits.numpy()).max()),
-               float(np.abs(patched.end_logits.numpy() - original.end_logits.numpy()).max()))
+    diff = max(
+        float(np.abs(patched.start_logits.numpy() - original.start_logits.numpy()).max()),
+        float(np.abs(patched.end_logits.numpy() - original.end_logits.numpy()).max()),
+    )
     assert diff <= 1e-5

@@ -26,8 +26,22 @@ def test_evaluate_percentages() -> None:
 
 
 def test_load_squad_json(tmp_path: Path) -> None:
-    doc = {"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": "Tigers won.", "qas": [
-        {"id": "x", "question": "Who won?", "answers": [{"text": "Tigers", "answer_start": 0}]}]}]}]}
+    doc = {
+        "version": "1.1",
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": "Tigers won.",
+                        "qas": [
+                            {"id": "x", "question": "Who won?", "answers": [{"text": "Tigers", "answer_start": 0}]}
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
     path = tmp_path / "s.json"
     path.write_text(json.dumps(doc))
     (ex,) = squad.load_examples(path)

@@ -10,9 +10,9 @@ from pathlib import Path
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from convert.errors import QaportError, UsageError  # noqa: E402
-from convert.manifest import ManifestError  # noqa: E402
-from validate.squad import Example, ExamplesError, load_examples  # noqa: E402
+from convert.errors import QaportError, UsageError
+from convert.manifest import ManifestError
+from validate.squad import Example, ExamplesError, load_examples
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, float]:
@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="use at most N questions of the held-out / examples set")
     p.add_argument("--exclude", action="append", default=[], help="skip a target, format or runtime (repeatable)")
     p.add_argument("--only", action="append", default=[], help="validate only these targets/formats/runtimes")
-    p.add_argument("--atol", action="append", default=[], help="tolerance, e.g. onnx-int8=0.5 or float16:end_logits=0.1")
+    p.add_argument(
+        "--atol", action="append", default=[], help="tolerance, e.g. onnx-int8=0.5 or float16:end_logits=0.1"
+    )
     p.add_argument("--agreement", action="append", default=[], help="minimum answer agreement, e.g. int8=0.9")
     p.add_argument("--tfjs-backend", choices=("wasm", "cpu"), default="wasm")
     p.add_argument("--warmup", type=int, default=2)

@@ -18,8 +18,22 @@ LONG_RANGE = (4000, 5000)
 _FIRST = ["Mara", "Tobias", "Ingrid", "Kenji", "Amara", "Lucas", "Priya", "Oskar", "Lena", "Rafael", "Sofia", "Jonas"]
 _LAST = ["Halvorsen", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Castillo", "Brennan", "Novak", "Ferreira", "Quinn"]
 _CITIES = ["Port Elwyn", "Maribor", "Calder Bay", "Rostock", "Valparaiso", "Tromso", "Ashford", "Kilkenny"]
-_ORGS = ["Northwind Labs", "the Harbor Council", "Bluefield Rail", "the Civic Orchestra", "Meridian Press", "Aster Foods"]
-_TOPICS = ["a new library", "the river bridge", "a solar farm", "the winter festival", "a tram line", "the city archive"]
+_ORGS = [
+    "Northwind Labs",
+    "the Harbor Council",
+    "Bluefield Rail",
+    "the Civic Orchestra",
+    "Meridian Press",
+    "Aster Foods",
+]
+_TOPICS = [
+    "a new library",
+    "the river bridge",
+    "a solar farm",
+    "the winter festival",
+    "a tram line",
+    "the city archive",
+]
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October"]
 
 
@@ -42,9 +56,15 @@ def _fact(rng: random.Random) -> Fact:
     if kind == 0:
         return Fact(f"In {month} {year}, {who} of {org} opened {topic} in {city}.", f"Who opened {topic}?", who)
     if kind == 1:
-        return Fact(f"{org.capitalize()} moved its offices to {city} in {year}.", f"Where did {org} move its offices?", city)
+        return Fact(
+            f"{org.capitalize()} moved its offices to {city} in {year}.", f"Where did {org} move its offices?", city
+        )
     if kind == 2:
-        return Fact(f"The work on {topic} employed {count} people for two years.", f"How many people did the work on {topic} employ?", count)
+        return Fact(
+            f"The work on {topic} employed {count} people for two years.",
+            f"How many people did the work on {topic} employ?",
+            count,
+        )
     return Fact(f"{who} was born in {city} in {year} and later joined {org}.", f"When was {who} born?", year)
 
 

@@ -23,11 +23,12 @@ def _lat(entry: dict[str, Any], cls: str, kind: str) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
+    sources = ", ".join(f"{k}: {v}" for k, v in report["examples"]["sources"].items())
     lines = [
         f"# qaport validation: {report['artifact_dir']}",
         "",
         f"Result: **{'PASSED' if report['passed'] else 'FAILED'}** - model `{report['model']}`, "
-        f"{report['examples']['count']} questions ({', '.join(f'{k}: {v}' for k, v in report['examples']['sources'].items())}).",
+        f"{report['examples']['count']} questions ({sources}).",
         "",
         "| format | runtime | status | max abs diff start / end | answers agree / tie / disagree | EM / F1 | "
         "model call short p50/p95 ms | model call long p50/p95 ms | end to end short p50/p95 ms | "
@@ -65,8 +66,10 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"- `{e['id']}` ({e['status']}): {e.get('reason', '')}" for e in failed]
     lines += [
         "",
-        "Tolerances: " + ", ".join(f"{k}: atol {v}" for k, v in report["tolerances"]["atol"].items())
-        + "; answer agreement: " + ", ".join(f"{k} >= {v}" for k, v in report["tolerances"]["agreement"].items()),
+        "Tolerances: "
+        + ", ".join(f"{k}: atol {v}" for k, v in report["tolerances"]["atol"].items())
+        + "; answer agreement: "
+        + ", ".join(f"{k} >= {v}" for k, v in report["tolerances"]["agreement"].items()),
         "",
     ]
     return "\n".join(lines)

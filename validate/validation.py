@@ -61,9 +61,18 @@ class Settings:
     tie_tolerance: float = compare.TIE_TOLERANCE
 
 
-def _lookup(table: dict[str, float], defaults: dict[str, float], target: Target, precision: str, output: str = "") -> float:
-    for key in (f"{target.id}:{output}", target.id, f"{target.format}:{output}", target.format, target.runtime,
-                f"{precision}:{output}", precision):
+def _lookup(
+    table: dict[str, float], defaults: dict[str, float], target: Target, precision: str, output: str = ""
+) -> float:
+    for key in (
+        f"{target.id}:{output}",
+        target.id,
+        f"{target.format}:{output}",
+        target.format,
+        target.runtime,
+        f"{precision}:{output}",
+        precision,
+    ):
         if key in table:
             return table[key]
     return defaults[precision]
@@ -83,14 +92,20 @@ def make_runner(target: Target, root: Path, record: dict[str, Any], settings: Se
 
     kind = "tfjs" if target.runtime == "tfjs-node" else "onnx"
     return NodeRunner(
-        target.format, root, record, tokenizer, runtime_kind=kind, backend=settings.tfjs_backend,
+        target.format,
+        root,
+        record,
+        tokenizer,
+        runtime_kind=kind,
+        backend=settings.tfjs_backend,
         timeout=settings.node_timeout,
     )
 
 
 def select_targets(manifest: dict[str, Any], settings: Settings) -> tuple[list[Target], list[Target]]:
     """(to run, excluded by the user). Names match a target id, a format or a runtime."""
-    chosen, excluded = [], []
+    chosen: list[Target] = []
+    excluded: list[Target] = []
     for fmt in manifest["formats"]:
         for runtime in TARGETS.get(fmt, ()):
             t = Target(fmt, runtime)
@@ -137,8 +152,9 @@ def _measure_latency(runner: Runner, prepared: Prepared, settings: Settings) -> 
     return out
 
 
-def run_target(target: Target, root: Path, manifest: dict[str, Any], prepared: Prepared, settings: Settings,
-               progress: Progress) -> dict[str, Any]:
+def run_target(
+    target: Target, root: Path, manifest: dict[str, Any], prepared: Prepared, settings: Settings, progress: Progress
+) -> dict[str, Any]:
     record = manifest["formats"][target.format]
     precision = record["precision"]
     entry: dict[str, Any] = {
@@ -173,8 +189,14 @@ def run_target(target: Target, root: Path, manifest: dict[str, Any], prepared: P
             else:
                 got = decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len)
             kind = compare.classify(
-                prepared.ref_answers[i], got, enc, ref_start, ref_end, ex.context,
-                max_answer_len=settings.max_answer_len, tie_tolerance=settings.tie_tolerance,
+                prepared.ref_answers[i],
+                got,
+                enc,
+                ref_start,
+                ref_end,
+                ex.context,
+                max_answer_len=settings.max_answer_len,
+                tie_tolerance=settings.tie_tolerance,
             )
             setattr(tally, kind, getattr(tally, kind) + 1)
             if kind == "disagree":
@@ -216,9 +238,14 @@ def run_target(target: Target, root: Path, manifest: dict[str, Any], prepared: P
 def _not_loaded(target: Target, manifest: dict[str, Any], reason: str) -> dict[str, Any]:
     record = manifest["formats"][target.format]
     return {
-        "id": target.id, "format": target.format, "name": target.format, "runtime": target.runtime,
-        "precision": record.get("precision"), "size_bytes": sum(f.get("size", 0) for f in record.get("files", [])),
-        "status": "failed", "reason": reason,
+        "id": target.id,
+        "format": target.format,
+        "name": target.format,
+        "runtime": target.runtime,
+        "precision": record.get("precision"),
+        "size_bytes": sum(f.get("size", 0) for f in record.get("files", [])),
+        "status": "failed",
+        "reason": reason,
     }
 
 
@@ -239,8 +266,14 @@ def tokenizer_mismatch(shipped: Any, model_tokenizer: Any) -> str | None:
     )
 
 
-def prepare(root: Path, manifest: dict[str, Any], examples: list[Example], latency_sets: dict[str, list[int]],
-            settings: Settings, progress: Progress) -> tuple[Prepared, dict[str, Any]]:
+def prepare(
+    root: Path,
+    manifest: dict[str, Any],
+    examples: list[Example],
+    latency_sets: dict[str, list[int]],
+    settings: Settings,
+    progress: Progress,
+) -> tuple[Prepared, dict[str, Any]]:
     from tokenizers import Tokenizer
 
     from validate.runners.keras_runner import KerasRunner
@@ -275,8 +308,14 @@ def prepare(root: Path, manifest: dict[str, Any], examples: list[Example], laten
     return prepared, entry
 
 
-def validate_dir(root: Path, examples: list[Example], sources: dict[str, int], latency_sets: dict[str, list[int]],
-                 settings: Settings, progress: Progress = print) -> dict[str, Any]:
+def validate_dir(
+    root: Path,
+    examples: list[Example],
+    sources: dict[str, int],
+    latency_sets: dict[str, list[int]],
+    settings: Settings,
+    progress: Progress = print,
+) -> dict[str, Any]:
     started = time.perf_counter()
     manifest = load_manifest(root)
     shared_problems = check_entries(root, manifest.get("files", [])) + unlisted_files(root, manifest, REPORT_FILES)
@@ -301,19 +340,35 @@ def validate_dir(root: Path, examples: list[Example], sources: dict[str, int], l
             else:
                 entry = run_target(target, root, manifest, prepared, settings, progress)
             entry["validation_seconds"] = time.perf_counter() - t0
-            progress(f"[{n}/{len(targets)}] {target.id}: {entry['status']}" + (f" ({entry['reason']})" if entry.get("reason") else ""))
+            progress(
+                f"[{n}/{len(targets)}] {target.id}: {entry['status']}"
+                + (f" ({entry['reason']})" if entry.get("reason") else "")
+            )
             entries.append(entry)
     for target in excluded:
-        entries.append({"id": target.id, "format": target.format, "name": target.format, "runtime": target.runtime,
-                        "precision": manifest["formats"][target.format]["precision"], "status": "not_run",
-                        "reason": "excluded by the user", "excluded": True})
+        entries.append(
+            {
+                "id": target.id,
+                "format": target.format,
+                "name": target.format,
+                "runtime": target.runtime,
+                "precision": manifest["formats"][target.format]["precision"],
+                "status": "not_run",
+                "reason": "excluded by the user",
+                "excluded": True,
+            }
+        )
     passed = all(e["status"] == "passed" or e.get("excluded") for e in entries) and bool(targets)
     return {
         "schema_version": SCHEMA_VERSION,
         "artifact_dir": str(root),
         "model": manifest["source"].get("spec"),
         "passed": passed,
-        "machine": {"platform": platform.platform(), "processor": platform.machine(), "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "python": platform.python_version(),
+        },
         "examples": {"count": len(examples), "sources": sources},
         "tolerances": {
             "atol": {**compare.DEFAULT_ATOL, **settings.atol},

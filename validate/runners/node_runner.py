@@ -12,7 +12,9 @@ from validate.runners.base import Logits, Runner, RuntimeUnavailable
 
 
 class NodeRunner(Runner):
-    def __init__(self, *args: Any, runtime_kind: str, backend: str = "wasm", timeout: float = 300.0, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, runtime_kind: str, backend: str = "wasm", timeout: float = 300.0, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.runtime_kind = runtime_kind  # "tfjs" | "onnx"
         self.backend = backend

@@ -29,7 +29,10 @@ class OnnxRuntimeRunner(Runner):
         self.fixed_length = seq if isinstance(seq, int) else None
 
     def _infer(self, ids: Any, mask: Any) -> Logits:
-        feeds = {"input_ids": ids.astype(self._inputs["input_ids"]), "attention_mask": mask.astype(self._inputs["attention_mask"])}
+        feeds = {
+            "input_ids": ids.astype(self._inputs["input_ids"]),
+            "attention_mask": mask.astype(self._inputs["attention_mask"]),
+        }
         values = self._session.run(self._outputs, feeds)
         return logical(dict(zip(self._outputs, values, strict=True)), self.record["output_names"])
 
