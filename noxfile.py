@@ -103,3 +103,10 @@ def lint(session: nox.Session) -> None:
 def train_default_model(session: nox.Session) -> None:
     """Rebuild the embedded default model (deterministic; --check compares with the committed one)."""
     run(session, "-m", "convert.default_model.train", *session.posargs)
+
+
+@nox.session(python=False)
+def bench(session: nox.Session) -> None:
+    """Side-by-side latency of every runtime vs the transformers pipeline (python -m validate.bench)."""
+    node_packages(session)
+    run(session, "-m", "validate.bench", *session.posargs)

@@ -1,0 +1,189 @@
+"""Validation passes on good artifacts and fails, with the right reason, on damaged ones."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import error_lines, run_cli
+
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
+
+FAST = ("--limit", "12", "--warmup", "1", "--runs-short", "2", "--runs-long", "1")
+
+
+def copy_artifacts(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("report.*"))
+    return dst
+
+
+def resign(root: Path, rel: str) -> None:
+    """Update the manifest entry of ``rel`` as a buggy converter would have written it."""
+    doc = json.loads((root / "manifest.json").read_text())
+    data = (root / rel).read_bytes()
+    for entry in [*doc["files"], *(e for f in doc["formats"].values() for e in f["files"])]:
+        if entry["path"] == rel:
+            entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    (root / "manifest.json").write_text(json.dumps(doc))
+
+
+def validate(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+    proc = run_cli("validate", str(root), *FAST, *args, env=env)
+    report_path = root / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return proc.returncode, report, proc.stdout + proc.stderr
+
+
+def by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["id"]: t for t in report["targets"]}
+
+
+@pytest.fixture(scope="module")
+def validated(default_artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any], str]:
+    root = copy_artifacts(default_artifacts, tmp_path_factory.mktemp("ok") / "default")
+    return validate(root)
+
+
+@pytest.mark.node
+def test_every_format_passes_in_its_runtime(validated: tuple[int, dict[str, Any], str]) -> None:
+    code, report, out = validated
+    assert code == 0, out[-3000:]
+    assert report["passed"] is True and report["schema_version"] == 1
+    ids = set(by_id(report))
+    assert ids == {
+        "savedmodel@tensorflow",
+        "onnx@onnxruntime",
+        "onnx@onnxruntime-node",
+        "onnx-int8@onnxruntime",
+        "onnx-int8@onnxruntime-node",
+        "tfjs@tfjs-node",
+        "tfjs-fp16@tfjs-node",
+    }
+    for t in report["targets"]:
+        assert t["status"] == "passed", t
+        assert t["latency"]["short"]["model_call"]["runs"] > 0 and t["latency"]["long"]["end_to_end"]["p95_ms"] > 0
+        assert t["gold"]["count"] > 0 and t["size_bytes"] > 0
+        if t["precision"] == "float32":
+            assert t["answers"]["disagree"] == 0
+            assert t["logits"]["start_logits"]["max_abs_diff"] <= 1e-4
+
+
+def test_perturbed_onnx_weight_fails(default_artifacts: Path, tmp_path: Path) -> None:
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    root = copy_artifacts(default_artifacts, tmp_path / "a")
+    model = onnx.load(str(root / "onnx/model.onnx"))
+    big = max(model.graph.initializer, key=lambda t: int(np.prod(t.dims)) if t.data_type == 1 else 0)
+    arr = numpy_helper.to_array(big).copy()
+    arr.flat[: arr.size // 10] += 0.5
+    big.CopyFrom(numpy_helper.from_array(arr, big.name))
+    onnx.save(model, str(root / "onnx/model.onnx"))
+    resign(root, "onnx/model.onnx")
+    code, report, _ = validate(root, "--only", "onnx@onnxruntime")
+    assert code == 1
+    t = by_id(report)["onnx@onnxruntime"]
+    assert t["status"] == "failed" and "max abs diff" in t["reason"]
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "savedmodel"])
+def test_swapped_outputs_are_caught(default_artifacts: Path, tmp_path: Path, fmt: str) -> None:
+    root = copy_artifacts(default_artifacts, tmp_path / "s")
+    doc = json.loads((root / "manifest.json").read_text())
+    names = doc["formats"][fmt]["output_names"]
+    doc["formats"][fmt]["output_names"] = {
+        k: ("end_logits" if v == "start_logits" else "start_logits") for k, v in names.items()
+    }
+    (root / "manifest.json").write_text(json.dumps(doc))
+    code, report, _ = validate(root, "--only", fmt, "--exclude", "onnx-int8", "--exclude", "onnxruntime-node")
+    assert code == 1
+    (t,) = [t for t in report["targets"] if t["format"] == fmt and not t.get("excluded")]
+    assert t["status"] == "failed" and "start_logits max abs diff" in t["reason"]
+
+
+@pytest.mark.node
+def test_swapped_tfjs_outputs_are_caught(default_artifacts: Path, tmp_path: Path) -> None:
+    root = copy_artifacts(default_artifacts, tmp_path / "s")
+    doc = json.loads((root / "manifest.json").read_text())
+    doc["formats"]["tfjs"]["output_names"] = {"Identity": "start_logits", "Identity_1": "end_logits"}
+    (root / "manifest.json").write_text(json.dumps(doc))
+    code, report, _ = validate(root, "--only", "tfjs")
+    assert code == 1
+    t = by_id(report)["tfjs@tfjs-node"]
+    assert t["status"] == "failed" and "max abs diff" in t["reason"]
+
+
+@pytest.mark.node
+def test_truncated_tfjs_shard_fails(default_artifacts: Path, tmp_path: Path) -> None:
+    root = copy_artifacts(default_artifacts, tmp_path / "t")
+    shard = sorted((root / "tfjs").glob("*.bin"))[0]
+    shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
+    resign(root, f"tfjs/{shard.name}")
+    code, report, _ = validate(root, "--only", "tfjs")
+    assert code == 1
+    t = by_id(report)["tfjs@tfjs-node"]
+    assert t["status"] == "failed" and t["reason"]
+
+
+def test_tokenizer_not_matching_the_model_fails(default_artifacts: Path, tmp_path: Path, word_tokenizer) -> None:  # type: ignore[no-untyped-def]
+    root = copy_artifacts(default_artifacts, tmp_path / "k")
+    word_tokenizer.save(str(root / "tokenizer.json"))
+    resign(root, "tokenizer.json")
+    code, report, _ = validate(root, "--only", "onnx@onnxruntime")
+    assert code == 1
+    t = by_id(report)["onnx@onnxruntime"]
+    assert t["status"] == "failed" and "tokenizer.json does not match the model's tokenizer" in t["reason"]
+
+
+def test_modified_file_fails_its_checksum_before_loading(default_artifacts: Path, tmp_path: Path) -> None:
+    root = copy_artifacts(default_artifacts, tmp_path / "m")
+    with (root / "onnx/model_quantized.onnx").open("ab") as fh:
+        fh.write(b"\0")
+    code, report, _ = validate(root, "--only", "onnxruntime")
+    assert code == 1
+    t = by_id(report)
+    assert t["onnx-int8@onnxruntime"]["status"] == "failed"
+    assert "onnx/model_quantized.onnx does not match its manifest checksum" in t["onnx-int8@onnxruntime"]["reason"]
+    assert t["onnx@onnxruntime"]["status"] == "passed"
+
+
+def test_extra_file_fails(default_artifacts: Path, tmp_path: Path) -> None:
+    root = copy_artifacts(default_artifacts, tmp_path / "x")
+    (root / "tfjs" / "evil.js").write_text("alert(1)")
+    code, report, _ = validate(root, "--only", "onnx@onnxruntime")
+    assert code == 1
+    assert "tfjs/evil.js is not in the manifest" in by_id(report)["onnx@onnxruntime"]["reason"]
+
+
+@pytest.mark.parametrize("bad", ["../outside.bin", "/etc/passwd"])
+def test_manifest_path_outside_directory_is_refused(default_artifacts: Path, tmp_path: Path, bad: str) -> None:
+    root = copy_artifacts(default_artifacts, tmp_path / "p")
+    doc = json.loads((root / "manifest.json").read_text())
+    doc["formats"]["onnx"]["files"].append({"path": bad, "size": 1, "sha256": "0" * 64})
+    (root / "manifest.json").write_text(json.dumps(doc))
+    proc = run_cli("validate", str(root), *FAST)
+    assert proc.returncode == 2
+    (line,) = error_lines(proc.stderr)
+    assert "refusing" in line and bad in line
+
+
+def test_missing_node_is_not_run_and_fails_unless_excluded(default_artifacts: Path, tmp_path: Path) -> None:
+    root = copy_artifacts(default_artifacts, tmp_path / "n")
+    import sys
+
+    env = {"PATH": str(Path(sys.executable).parent)}  # the venv only: no node
+    code, report, _ = validate(root, "--only", "onnx", env=env)
+    assert code == 1
+    t = by_id(report)["onnx@onnxruntime-node"]
+    assert t["status"] == "not_run" and "node" in t["reason"].lower()
+    code, report, _ = validate(root, "--only", "onnx", "--exclude", "onnxruntime-node", env=env)
+    assert code == 0, report
+    assert by_id(report)["onnx@onnxruntime-node"]["reason"] == "excluded by the user"
+    assert os.path.exists(root / "report.md")
