@@ -95,7 +95,9 @@ def encode(
     prepare_tokenizer(tokenizer, max_length, stride)
     try:
         enc = tokenizer.encode(question, context)
-    except Exception as exc:  # tokenizers raises a bare Exception for truncation errors
+    except BaseException as exc:  # tokenizers raises Exception, or a pyo3 PanicException (a BaseException)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         msg = (
             f"cannot window this question/context pair ({exc}); the question must leave room for "
             f"context in a {max_length}-token window: shorten the question or raise max_length"

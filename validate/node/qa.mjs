@@ -1,0 +1,222 @@
+// Question answering in JavaScript: windowing and answer decoding, an exact port of validate/decode.py.
+//
+// Kept free of any runtime (TF.js, onnxruntime) so that an npm client can reuse it: the model is an
+// `infer(inputIds, attentionMask, shape)` callback returning `{start, end, shape}` (Float32Arrays, row-major).
+//
+// Windowing is done here, not by the tokenizer's truncation: tokenizers >= 0.23.1 (Rust core, so the npm
+// package 0.23.2 too) stops tokenising at max_length when truncation is on and returns too few
+// overflowing windows (huggingface/tokenizers#2091). We tokenise the whole pair once and cut the
+// windows exactly as tokenizers 0.22's `only_second` truncation with a stride does (the Python side pins
+// tokenizers < 0.23), so the windows equal Python's token for token.
+//
+// Character offsets from the tokenizer count Unicode code points (as in Python); JS strings index UTF-16
+// code units. Answers carry both: `start`/`end` in code points (equal to Python's) and
+// `startUtf16`/`endUtf16`, which index the JS string (`context.slice(startUtf16, endUtf16) === text`).
+
+export const MAX_LENGTH = 384;
+export const STRIDE = 128;
+export const MAX_ANSWER_LEN = 15;
+export const TOP_K = 1;
+
+export class DecodeError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}
+
+/** No truncation, no padding: the windows are cut by `windowsOf` (see the header for why). */
+export function prepareTokenizer(tokenizer) {
+  tokenizer.disableTruncation();
+  tokenizer.disablePadding();
+  return tokenizer;
+}
+
+function plain(x) {
+  return x === undefined || x === null ? null : x;
+}
+
+/** The 0.22 `only_second` truncation with stride, applied to an untruncated pair encoding. */
+export function windowsOf(full, { maxLength = MAX_LENGTH, stride = STRIDE } = {}) {
+  if (stride >= maxLength) {
+    throw new DecodeError(`stride (${stride}) must be smaller than max_length (${maxLength})`);
+  }
+  const n = full.inputIds.length;
+  if (n <= maxLength) return [full];
+  const ctx = [];
+  full.sequenceIds.forEach((s, i) => {
+    if (s === 1) ctx.push(i);
+  });
+  if (ctx.length === 0 || ctx[ctx.length - 1] - ctx[0] + 1 !== ctx.length) {
+    throw new DecodeError('the context tokens are not one contiguous run in the pair encoding');
+  }
+  const cs = ctx[0];
+  const ce = cs + ctx.length;
+  const toRemove = n - maxLength;
+  const winLen = ctx.length - toRemove;
+  const hint = `the question must leave room for context in a ${maxLength}-token window: shorten the question or raise max_length`;
+  if (winLen <= 0) {
+    throw new DecodeError(`cannot window this question/context pair (the question is too long); ${hint}`);
+  }
+  if (stride >= winLen) {
+    throw new DecodeError(
+      `cannot window this question/context pair (${winLen} context tokens per window, stride ${stride}); ${hint}`,
+    );
+  }
+  const step = winLen - stride;
+  const ranges = [];
+  for (let start = 0; start < ctx.length; start += step) {
+    const stop = Math.min(start + winLen, ctx.length);
+    ranges.push([start, stop]);
+    if (stop === ctx.length) break;
+  }
+  const cut = (arr, a, b) => [...arr.slice(0, cs), ...arr.slice(cs + a, cs + b), ...arr.slice(ce)];
+  return ranges.map(([a, b]) => ({
+    inputIds: cut(full.inputIds, a, b),
+    sequenceIds: cut(full.sequenceIds, a, b),
+    wordIds: cut(full.wordIds, a, b),
+    offsets: cut(full.offsets, a, b),
+  }));
+}
+
+/** Tokenise into windows and pad them into one int32 batch (row-major, `shape = [windows, width]`). */
+export async function encode(tokenizer, question, context, { maxLength = MAX_LENGTH, stride = STRIDE, padId = 0 } = {}) {
+  prepareTokenizer(tokenizer);
+  const enc = await tokenizer.encode(question, context);
+  const full = {
+    inputIds: Array.from(enc.getIds()),
+    sequenceIds: Array.from(enc.getSequenceIds(), plain),
+    wordIds: Array.from(enc.getWordIds(), plain),
+    offsets: Array.from(enc.getOffsets(), (o) => [o[0], o[1]]),
+  };
+  const windows = windowsOf(full, { maxLength, stride });
+  const width = Math.max(...windows.map((w) => w.inputIds.length));
+  const inputIds = new Int32Array(windows.length * width).fill(padId);
+  const attentionMask = new Int32Array(windows.length * width);
+  windows.forEach((w, i) => {
+    inputIds.set(w.inputIds, i * width);
+    attentionMask.fill(1, i * width, i * width + w.inputIds.length);
+  });
+  return { windows, inputIds, attentionMask, shape: [windows.length, width] };
+}
+
+function softmaxMasked(logits, allowed) {
+  const x = Array.from(logits, (v, i) => (allowed[i] ? v : -10000.0));
+  let max = -Infinity;
+  for (const v of x) if (v > max) max = v;
+  const e = x.map((v) => Math.exp(v - max));
+  let sum = 0;
+  for (const v of e) sum += v;
+  return e.map((v) => v / sum);
+}
+
+/** Best token spans of one window as [startToken, endToken, score], best first. */
+export function windowCandidates(window, startLogits, endLogits, { maxAnswerLen = MAX_ANSWER_LEN, topK = TOP_K } = {}) {
+  const n = window.inputIds.length;
+  const allowed = window.sequenceIds.map((s) => s === 1);
+  allowed[0] = true; // [CLS] stays in the softmax, as in the pipeline
+  const pStart = softmaxMasked(startLogits.subarray(0, n), allowed);
+  const pEnd = softmaxMasked(endLogits.subarray(0, n), allowed);
+  pStart[0] = 0;
+  pEnd[0] = 0;
+  // Only the band s <= e < s + maxAnswerLen can score above zero; numpy's order among exact zeros is
+  // arbitrary, so ties are broken by flat index here.
+  const cells = [];
+  for (let s = 0; s < n; s++) {
+    const stop = Math.min(n, s + maxAnswerLen);
+    for (let e = s; e < stop; e++) cells.push([s, e, pStart[s] * pEnd[e]]);
+  }
+  cells.sort((a, b) => b[2] - a[2] || a[0] * n + a[1] - (b[0] * n + b[1]));
+  const k = topK * 2 + 10;
+  return cells.slice(0, k).filter(([s, e]) => allowed[s] && allowed[e]);
+}
+
+function wordChars(window, token, side) {
+  const word = window.wordIds[token];
+  if (word === null) return window.offsets[token][side];
+  let best = null;
+  for (let i = 0; i < window.wordIds.length; i++) {
+    if (window.wordIds[i] === word && window.sequenceIds[i] === 1) {
+      const c = window.offsets[i][side];
+      if (best === null || (side === 0 ? c < best : c > best)) best = c;
+    }
+  }
+  return best;
+}
+
+/** Code point index -> UTF-16 index for every position of `text` (length: code points + 1). */
+export function codePointToUtf16(text) {
+  const map = [];
+  let u = 0;
+  for (const ch of text) {
+    map.push(u);
+    u += ch.length;
+  }
+  map.push(u);
+  return map;
+}
+
+function toUtf16(map, cp) {
+  // Python slicing clamps out-of-range indices; so does this.
+  return map[Math.max(0, Math.min(cp, map.length - 1))];
+}
+
+/** Every candidate over all windows, equal texts (case-insensitive) merged, in the order first seen. */
+export function decodeCandidates(encoded, start, end, context, { maxAnswerLen = MAX_ANSWER_LEN, alignToWords = true } = {}) {
+  const [rows, width] = start.shape;
+  if (rows !== encoded.windows.length || end.shape[0] !== rows || end.shape[1] !== width) {
+    throw new DecodeError(
+      `logits of shape [${start.shape}] / [${end.shape}] do not match ${encoded.windows.length} windows ` +
+        `of width ${encoded.shape[1]}`,
+    );
+  }
+  const map = codePointToUtf16(context);
+  const merged = [];
+  const byText = new Map();
+  encoded.windows.forEach((window, i) => {
+    const sRow = start.data.subarray(i * width, (i + 1) * width);
+    const eRow = end.data.subarray(i * width, (i + 1) * width);
+    for (const [s, e, score] of windowCandidates(window, sRow, eRow, { maxAnswerLen })) {
+      let a;
+      let b;
+      if (alignToWords) {
+        a = wordChars(window, s, 0);
+        b = wordChars(window, e, 1);
+      } else {
+        a = window.offsets[s][0];
+        b = window.offsets[e][1];
+      }
+      const ua = toUtf16(map, a);
+      const ub = toUtf16(map, b);
+      const text = context.slice(ua, ub); // like Python, an end before the start gives ''
+      const key = text.toLowerCase();
+      const same = byText.get(key);
+      if (same !== undefined) {
+        same.score += score;
+      } else {
+        const entry = { text, score, start: a, end: b, startUtf16: ua, endUtf16: ub };
+        byText.set(key, entry);
+        merged.push(entry);
+      }
+    }
+  });
+  return merged;
+}
+
+/** Best answer over all windows; the first of equal scores wins, like the pipeline's stable sort. */
+export function decode(encoded, start, end, context, options = {}) {
+  const candidates = decodeCandidates(encoded, start, end, context, options);
+  let best = null;
+  for (const c of candidates) if (best === null || c.score > best.score) best = c;
+  return best ?? { text: '', score: 0, start: 0, end: 0, startUtf16: 0, endUtf16: 0 };
+}
+
+/**
+ * End to end: tokenise, run every window in one batched call, decode.
+ * `infer(inputIds, attentionMask, shape)` -> `{start: {data, shape}, end: {data, shape}}` (may be async).
+ */
+export async function answer(infer, tokenizer, question, context, { maxLength = MAX_LENGTH, stride = STRIDE, maxAnswerLen = MAX_ANSWER_LEN } = {}) {
+  const encoded = await encode(tokenizer, question, context, { maxLength, stride });
+  const { start, end } = await infer(encoded.inputIds, encoded.attentionMask, encoded.shape);
+  return decode(encoded, start, end, context, { maxAnswerLen });
+}

@@ -1,0 +1,343 @@
+"""Drive the Node.js runtimes (TF.js, onnxruntime-node) of ``validate/node/runner.mjs`` from Python.
+
+One ``node`` process per runtime loads the model once and answers JSON-lines requests (tf2onnx's Node
+bridge pattern): arrays travel as shape + dtype + base64 of little-endian bytes, so logits come back
+bit for bit. Every request has a timeout and both pipes are read by threads, so a crashed or hung
+process becomes a :class:`NodeRuntimeError` carrying its stderr tail instead of a stuck validation.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import contextlib
+import json
+import math
+import os
+import queue
+import shutil
+import subprocess
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+RUNNER = "runner.mjs"
+DEFAULT_TIMEOUT = 120.0
+STDERR_TAIL = 20
+WIRE_DTYPES: dict[str, np.dtype[Any]] = {"int32": np.dtype("<i4"), "int64": np.dtype("<i8"), "float32": np.dtype("<f4")}
+RUNTIME_PACKAGES = {
+    "tfjs": ("@tensorflow/tfjs-core", "@tensorflow/tfjs-converter"),
+    "onnx": ("onnxruntime-node",),
+}
+BACKEND_PACKAGES = {"wasm": "@tensorflow/tfjs-backend-wasm", "cpu": "@tensorflow/tfjs-backend-cpu"}
+
+
+class NodeRuntimeError(RuntimeError):
+    """The node process failed to load, crashed, hung or broke the protocol (the message says which)."""
+
+
+class NodeRequestError(NodeRuntimeError):
+    """One request failed inside node (``ok: false``); the process is still alive and serving."""
+
+
+class NodeUnavailableError(RuntimeError):
+    """Node.js or the npm packages are not installed here: the runtime cannot run, nothing failed."""
+
+
+def encode_array(array: npt.ArrayLike) -> dict[str, Any]:
+    """An array as the runner expects it; byte order is fixed (little-endian) whatever the host's."""
+    arr = np.asarray(array)
+    name = arr.dtype.name
+    if name not in WIRE_DTYPES:
+        msg = f"dtype {arr.dtype} cannot be sent to node; supported: {', '.join(WIRE_DTYPES)}"
+        raise ValueError(msg)
+    data = np.ascontiguousarray(arr, dtype=WIRE_DTYPES[name]).tobytes()
+    return {"shape": [int(d) for d in arr.shape], "dtype": name, "data": base64.b64encode(data).decode("ascii")}
+
+
+def decode_array(obj: Mapping[str, Any]) -> npt.NDArray[Any]:
+    """A writable native-order array from the wire form; a size that does not match the shape is an error."""
+    dtype = WIRE_DTYPES.get(str(obj.get("dtype")))
+    if dtype is None:
+        msg = f"array dtype {obj.get('dtype')!r} is not one of {', '.join(WIRE_DTYPES)}"
+        raise ValueError(msg)
+    shape = tuple(int(d) for d in obj["shape"])
+    raw = base64.b64decode(obj["data"], validate=True)
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        msg = f"{len(raw)} bytes do not hold shape {list(shape)} of {obj['dtype']}"
+        raise ValueError(msg)
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _int32(name: str, array: npt.ArrayLike) -> npt.NDArray[np.int32]:
+    arr = np.asarray(array)
+    if not np.issubdtype(arr.dtype, np.integer):
+        msg = f"{name} must be an integer array, got {arr.dtype}"
+        raise ValueError(msg)
+    if arr.size and (arr.min() < np.iinfo(np.int32).min or arr.max() > np.iinfo(np.int32).max):
+        msg = f"{name} has values outside int32"
+        raise ValueError(msg)
+    return arr.astype(np.int32)
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+
+
+class NodeRuntime:
+    """A ``node runner.mjs`` process serving one model; use as a context manager (or start/close)."""
+
+    def __init__(
+        self,
+        runtime: str,
+        model: str | os.PathLike[str],
+        *,
+        backend: str | None = None,
+        tokenizer: str | os.PathLike[str] | None = None,
+        output_map: str | Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        load_timeout: float | None = None,
+        node: str = "node",
+        node_dir: str | os.PathLike[str] = NODE_DIR,
+    ) -> None:
+        if runtime not in RUNTIME_PACKAGES:
+            msg = f"runtime {runtime!r} is not one of {', '.join(RUNTIME_PACKAGES)}"
+            raise ValueError(msg)
+        if backend is not None and (runtime != "tfjs" or backend not in BACKEND_PACKAGES):
+            msg = f"backend {backend!r} needs runtime tfjs and one of {', '.join(BACKEND_PACKAGES)}"
+            raise ValueError(msg)
+        self.runtime = runtime
+        self.model = Path(model).resolve()
+        self.backend = backend
+        self.tokenizer = Path(tokenizer).resolve() if tokenizer is not None else None
+        if isinstance(output_map, Mapping):
+            output_map = ",".join(f"{k}={v}" for k, v in sorted(output_map.items()))
+        self.output_map = output_map
+        self.timeout = timeout
+        self.load_timeout = load_timeout if load_timeout is not None else max(timeout, DEFAULT_TIMEOUT)
+        self.node = node
+        self.node_dir = Path(node_dir)
+        self.ready: dict[str, Any] = {}
+        self._proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=200)
+        self._threads: list[threading.Thread] = []
+        self._next_id = 0
+        self._failure: str | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def command(self) -> list[str]:
+        node = shutil.which(self.node)
+        if node is None:
+            msg = f"{self.node!r} (Node.js) not found on PATH: install Node.js 20"
+            raise NodeUnavailableError(msg)
+        modules = self.node_dir / "node_modules"
+        packages = [
+            *RUNTIME_PACKAGES[self.runtime],
+            *([BACKEND_PACKAGES[self.backend or "wasm"]] if self.runtime == "tfjs" else []),
+        ]
+        if self.tokenizer is not None:
+            packages.append("tokenizers")
+        missing = [p for p in packages if not (modules / p / "package.json").is_file()]
+        if missing:
+            msg = f"{modules} lacks {', '.join(missing)}: run: npm ci in validate/node (nox -s validate does it)"
+            raise NodeUnavailableError(msg)
+        cmd = [node, RUNNER, "--runtime", self.runtime, "--model", str(self.model)]
+        if self.backend is not None:
+            cmd += ["--backend", self.backend]
+        if self.tokenizer is not None:
+            cmd += ["--tokenizer", str(self.tokenizer)]
+        if self.output_map:
+            cmd += ["--output-map", self.output_map]
+        return cmd
+
+    def start(self) -> dict[str, Any]:
+        """Start node and wait for its ready line (the model is loaded once, here)."""
+        if self._proc is not None:
+            return self.ready
+        cmd = self.command()
+        self._lines = queue.Queue()
+        self._failure = None
+        if not self.model.exists():
+            msg = f"model not found: {self.model}"
+            raise NodeRuntimeError(msg)
+        self._proc = subprocess.Popen(
+            cmd,
+            cwd=self.node_dir,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+        )
+        weakref.finalize(self, _kill, self._proc)
+        self._threads = [
+            threading.Thread(target=self._read_stdout, args=(self._proc.stdout,), daemon=True),
+            threading.Thread(target=self._read_stderr, args=(self._proc.stderr,), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        what = f"loading {self.model.name} in node ({self.describe()})"
+        reply = self._wait(lambda r: "event" in r, self.load_timeout, what)
+        if reply["event"] != "ready":
+            self._fail(f"{what}: {reply.get('error', reply)}", kill=True)
+        self.ready = reply
+        return reply
+
+    def describe(self) -> str:
+        return self.runtime + (f"/{self.backend}" if self.backend else "")
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Ask node to shut down; kill it if it does not within ``timeout`` seconds."""
+        proc = self._proc
+        if proc is None:
+            return
+        try:
+            if proc.poll() is None:
+                self.request("shutdown", timeout=timeout)
+                proc.wait(timeout)
+        except (NodeRuntimeError, subprocess.TimeoutExpired):
+            pass  # it is killed below either way; a failed goodbye is no error
+        finally:
+            self._reap(kill=True)
+
+    def __enter__(self) -> NodeRuntime:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- requests ------------------------------------------------------------------------------
+    def request(self, op: str, *, timeout: float | None = None, **fields: Any) -> dict[str, Any]:
+        """Send one request and wait for its reply; ``ok: false`` raises :class:`NodeRequestError`."""
+        with self._lock:
+            proc = self._proc
+            if proc is None:
+                why = (
+                    f" (it failed: {self._failure})"
+                    if self._failure
+                    else ": call start() or use it as a context manager"
+                )
+                msg = f"node ({self.describe()}) is not running{why}"
+                raise NodeRuntimeError(msg)
+            self._next_id += 1
+            rid = self._next_id
+            what = f"request {op!r} (id {rid}) to node ({self.describe()})"
+            try:
+                if proc.stdin is None:
+                    raise BrokenPipeError
+                proc.stdin.write(json.dumps({"id": rid, "op": op, **fields}) + "\n")
+                proc.stdin.flush()
+            except OSError:  # BrokenPipeError: node died between requests
+                self._fail(f"{what}: node is gone (exit code {proc.poll()})")
+            reply = self._wait(lambda r: r.get("id") == rid, self.timeout if timeout is None else timeout, what)
+        if not reply.get("ok"):
+            msg = f"{op} failed in node ({self.describe()}): {reply.get('error', 'no error message')}"
+            raise NodeRequestError(msg)
+        return {k: v for k, v in reply.items() if k not in ("id", "ok")}
+
+    def infer(
+        self, input_ids: npt.ArrayLike, attention_mask: npt.ArrayLike, warmup: int = 0, runs: int = 1
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], list[float]]:
+        """(start_logits, end_logits, per-run milliseconds of the model call, measured inside node)."""
+        ids = _int32("input_ids", input_ids)
+        mask = _int32("attention_mask", attention_mask)
+        if ids.ndim != 2 or ids.shape != mask.shape:
+            msg = f"input_ids {ids.shape} and attention_mask {mask.shape} must be equal 2-D shapes"
+            raise ValueError(msg)
+        inputs = {"input_ids": encode_array(ids), "attention_mask": encode_array(mask)}
+        reply = self.request("infer", inputs=inputs, warmup=warmup, runs=runs)
+        outputs = reply["outputs"]
+        start = decode_array(outputs["start_logits"]).astype(np.float32, copy=False)
+        end = decode_array(outputs["end_logits"]).astype(np.float32, copy=False)
+        return start, end, [float(t) for t in reply["times_ms"]]
+
+    def answer(
+        self, question: str, context: str, warmup: int = 0, runs: int = 1, max_answer_len: int = 15
+    ) -> tuple[dict[str, Any], list[float]]:
+        """Answer tokenised, inferred and decoded in JavaScript; offsets count code points like Python's."""
+        reply = self.request(
+            "answer", question=question, context=context, warmup=warmup, runs=runs, max_answer_len=max_answer_len
+        )
+        return dict(reply["answer"]), [float(t) for t in reply["times_ms"]]
+
+    def stats(self) -> dict[str, Any]:
+        """rss_bytes and peak_rss_bytes of the node process alone (VmHWM on Linux: getrusage's maxRSS would
+        include this Python process's peak, inherited across exec), num_tensors (TF.js only, else None)."""
+        return self.request("stats")
+
+    # -- pipes ---------------------------------------------------------------------------------
+    def _read_stdout(self, stream: Any) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _read_stderr(self, stream: Any) -> None:
+        for line in stream:
+            self._stderr.append(line.rstrip("\n"))
+
+    def stderr_tail(self, lines: int = STDERR_TAIL) -> list[str]:
+        return list(self._stderr)[-lines:]
+
+    def _wait(self, match: Any, timeout: float, what: str) -> dict[str, Any]:
+        """The next stdout record that ``match``es; stray output is kept with stderr for the error tail."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self._lines.get(timeout=max(remaining, 0.0))
+            except queue.Empty:
+                self._fail(f"{what}: no reply within {timeout:g} s; node killed", kill=True)
+            if line is None:
+                code = self._reap(kill=False)
+                self._fail(f"{what}: node exited with code {code} before replying")
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                record = None
+            if isinstance(record, dict) and match(record):
+                return record
+            self._stderr.append(f"[stdout] {line.rstrip()}")
+
+    def _reap(self, *, kill: bool) -> int | None:
+        """Wait for (or kill) our process, drain its pipes and forget it; returns its exit code."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if kill:
+            _kill(proc)
+        try:
+            code = proc.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            code = proc.wait()
+        for t in self._threads:
+            t.join(timeout=2.0)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):  # closing stdin of a dead process may hit a broken pipe
+                    stream.close()
+        self._proc = None
+        return code
+
+    def _fail(self, reason: str, *, kill: bool = False) -> NoReturn:
+        self._reap(kill=kill)
+        self._failure = reason
+        tail = self.stderr_tail()
+        body = "\n".join(tail) if tail else "(empty)"
+        msg = f"{reason}\n--- node stderr, last {len(tail)} lines ---\n{body}"
+        raise NodeRuntimeError(msg)
