@@ -106,6 +106,21 @@ def train_default_model(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def package(session: nox.Session) -> None:
+    """Build the npm package of a validated directory: python -m publish DIR [--name N] [--version V]."""
+    run(session, "-m", "publish", *(session.posargs or [DEFAULT_DIR]))
+
+
+@nox.session(python=False)
+def release(session: nox.Session) -> None:
+    """What CI runs on a version tag: convert, validate, package, npm publish --dry-run (posargs -> publish)."""
+    node_packages(session)
+    run(session, "-m", "convert", "--out", DEFAULT_DIR)
+    run(session, "-m", "validate", DEFAULT_DIR)
+    run(session, "-m", "publish", DEFAULT_DIR, "--dry-run-publish", *session.posargs)
+
+
+@nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Side-by-side latency of every runtime vs the transformers pipeline (python -m validate.bench)."""
     node_packages(session)

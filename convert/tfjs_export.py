@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 SHARD_BYTES = 4 * 1024 * 1024
 
 
@@ -39,6 +41,46 @@ def export_tfjs(sm_dir: Path, out_dir: Path, *, float16: bool = False, log: Path
         msg = f"tensorflowjs_converter exited {proc.returncode}: {reason.strip()[:300]}"
         raise ConverterFailed(msg)
     canonicalize_model_json(out_dir / "model.json")
+    if float16:
+        clamp_float16_overflow(out_dir)
+
+
+FLOAT16_MAX = np.float16(65504.0)
+
+
+def clamp_float16_overflow(tfjs_dir: Path) -> list[str]:
+    """float16 weights that overflowed to +-inf -> +-65504.
+
+    DistilBERT masks attention with ``scores - 1e30 * (1 - mask)``; 1e30 is inf in float16 and
+    inf * 0 is NaN for every unmasked position. 65504 still masks (exp(-65504) == 0).
+    """
+    doc = json.loads((tfjs_dir / "model.json").read_text(encoding="utf-8"))
+    clamped: list[str] = []
+    for group in doc["weightsManifest"]:
+        paths = [tfjs_dir / p for p in group["paths"]]
+        data = bytearray(b"".join(p.read_bytes() for p in paths))
+        offset, changed = 0, False
+        for w in group["weights"]:
+            count = int(np.prod(w["shape"], dtype=np.int64))
+            q = w.get("quantization")
+            fp16 = bool(q) and q.get("dtype") == "float16"
+            nbytes = count * (2 if fp16 else 1 if q else 4)
+            if fp16:
+                arr = np.frombuffer(data, dtype="<f2", count=count, offset=offset).copy()
+                bad = np.isinf(arr)
+                if bad.any():
+                    arr[bad] = np.copysign(FLOAT16_MAX, arr[bad])
+                    data[offset : offset + nbytes] = arr.astype("<f2").tobytes()
+                    clamped.append(w["name"])
+                    changed = True
+            offset += nbytes
+        if changed:
+            start = 0
+            for p in paths:
+                size = p.stat().st_size
+                p.write_bytes(bytes(data[start : start + size]))
+                start += size
+    return clamped
 
 
 def canonicalize_model_json(path: Path) -> None:

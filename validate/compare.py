@@ -29,6 +29,7 @@ class LogitStats:
         diff = np.abs(got[sel].astype(np.float64) - ref[sel].astype(np.float64))
         if diff.size == 0:
             return
+        diff = np.where(np.isnan(diff), np.inf, diff)  # NaN logits must fail, not vanish inside max()
         rel = diff / np.maximum(np.abs(ref[sel].astype(np.float64)), 1e-6)
         self.max_abs = max(self.max_abs, float(diff.max()))
         self.max_rel = max(self.max_rel, float(rel.max()))

@@ -1,0 +1,45 @@
+"""``python -m publish DIR``: build the npm package of a validated artifact directory (DIR/npm/*.tgz)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from convert.errors import QaportError
+from convert.manifest import ManifestError
+from publish.npm_package import DEFAULT_NAME, DEFAULT_VERSION, build_package
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m publish", description=__doc__)
+    p.add_argument("dir", type=Path, help="artifact directory, converted and validated (report.json passed)")
+    p.add_argument("--name", default=DEFAULT_NAME, help=f"npm package name (default {DEFAULT_NAME})")
+    p.add_argument("--version", default=DEFAULT_VERSION, help=f"package version (default {DEFAULT_VERSION})")
+    p.add_argument("--dry-run-publish", action="store_true", help="also run npm publish --dry-run on the tarball")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        entry = build_package(
+            args.dir,
+            args.name,
+            args.version,
+            dry_run_publish=args.dry_run_publish,
+            progress=lambda s: print(s, flush=True),
+        )
+    except ManifestError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    except QaportError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ERROR: interrupted; DIR/npm and manifest.json were left as they were", file=sys.stderr)
+        return 130
+    print(
+        f"{entry['name']}@{entry['version']}: {args.dir / entry['tarball']} {entry['size']} bytes {entry['integrity']}"
+    )
+    return 0

@@ -1,0 +1,178 @@
+"""What goes into the npm package: model files, a trimmed manifest, package.json, README, JS code."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import validate
+from convert.manifest import safe_relative, write_json_atomic
+from publish.checks import SHIPPED, NpmError, is_npm
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+NODE_DIR = Path(validate.__file__).resolve().parent / "node"  # the Node.js code validation ran
+QA_MJS = NODE_DIR / "qa.mjs"
+NODE_PACKAGE_JSON = NODE_DIR / "package.json"
+MODEL_DIR = "model"
+JS_FILES = ("index.js", "index.d.ts")
+# QAClient.fromOptions({runtime, quantized}) -> format
+CLIENT_FORMATS = {"onnx": {"false": "onnx", "true": "onnx-int8"}, "tfjs": {"false": "tfjs", "true": "tfjs-fp16"}}
+
+
+def node_dependencies() -> dict[str, str]:
+    """The exact versions validation ran with (validate/node/package.json), so the package runs the same."""
+    deps: dict[str, str] = json.loads(NODE_PACKAGE_JSON.read_text(encoding="utf-8"))["dependencies"]
+    loose = [f"{k}@{v}" for k, v in deps.items() if not re.fullmatch(r"\d+\.\d+\.\d+(-[\w.]+)?", v)]
+    if loose:
+        msg = f"{NODE_PACKAGE_JSON} must pin exact versions for the package; found ranges: {', '.join(loose)}"
+        raise NpmError(msg)
+    return dict(sorted(deps.items()))
+
+
+def _validation_summary(report: dict[str, Any]) -> dict[str, Any]:
+    targets = {t["id"]: t for t in report.get("targets", []) if isinstance(t, dict) and "id" in t}
+    out: dict[str, Any] = {"passed": True, "examples": report.get("examples", {}).get("count"), "targets": {}}
+    for fmt, tid in SHIPPED.items():
+        t = targets[tid]
+        answers = t.get("answers", {})
+        out["targets"][fmt] = {
+            "target": tid,
+            "runtime": t.get("runtime"),
+            "status": t.get("status"),
+            "agree": answers.get("agree"),
+            "tie": answers.get("tie"),
+            "disagree": answers.get("disagree"),
+            "agreement": answers.get("agreement"),
+            "required_agreement": answers.get("required_agreement"),
+            "max_abs_diff": {k: v.get("max_abs_diff") for k, v in t.get("logits", {}).items()},
+        }
+    return out
+
+
+def trimmed_manifest(manifest: dict[str, Any], report: dict[str, Any], name: str, version: str) -> dict[str, Any]:
+    """What the JS client needs (checksums, output names, input signature) and what a user wants to know."""
+    source = {
+        k: manifest["source"][k]
+        for k in ("kind", "name", "weights_sha256", "weights_digest")
+        if k in manifest["source"]
+    }
+    if manifest["source"].get("kind") != "local":  # a local path says nothing to a package user
+        source["spec"] = manifest["source"].get("spec")
+    formats = {}
+    for fmt in SHIPPED:
+        rec = manifest["formats"][fmt]
+        formats[fmt] = {
+            "main_file": rec["main_file"],
+            "precision": rec["precision"],
+            "description": rec.get("description"),
+            "output_names": rec["output_names"],
+            "signature": {"inputs": rec.get("signature", {}).get("inputs", {})},
+            "files": rec["files"],
+        }
+    return {
+        "schema_version": manifest["schema_version"],
+        "created_by": "qaport publish",
+        "package": {"name": name, "version": version},
+        "source": source,
+        "tools": manifest.get("tools", {}),
+        "fixed_length": manifest.get("fixed_length"),
+        "client_formats": CLIENT_FORMATS,
+        "files": [e for e in manifest.get("files", []) if not is_npm(e["path"])],
+        "formats": formats,
+        "validation": _validation_summary(report),
+    }
+
+
+def _package_json(name: str, version: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    model = manifest["source"].get("name", "model")
+    return {
+        "name": name,
+        "version": version,
+        "description": (
+            f"Extractive question answering in Node.js with the DistilBERT model '{model}', converted and "
+            "validated by qaport (onnxruntime-node or TensorFlow.js; float32 and quantised)."
+        ),
+        "type": "module",
+        "main": "./index.js",
+        "types": "./index.d.ts",
+        "exports": {
+            ".": {"types": "./index.d.ts", "import": "./index.js", "default": "./index.js"},
+            "./model/*": "./model/*",
+            "./package.json": "./package.json",
+        },
+        "files": ["index.js", "index.d.ts", "qa.mjs", "README.md", f"{MODEL_DIR}/"],
+        "engines": {"node": ">=20"},
+        "keywords": ["question-answering", "distilbert", "onnx", "tensorflowjs", "nlp"],
+        "license": "Apache-2.0",
+        "dependencies": node_dependencies(),
+    }
+
+
+def _readme(name: str, version: str, trimmed: dict[str, Any]) -> str:
+    rows = []
+    for fmt, t in trimmed["validation"]["targets"].items():
+        runtime, quantized = next((r, q) for r, m in CLIENT_FORMATS.items() for q, f in m.items() if f == fmt)
+        agree = f"{t['agree']} + {t['tie']} ties / {(t['agree'] or 0) + (t['tie'] or 0) + (t['disagree'] or 0)}"
+        rows.append(f"| `{runtime}` | {quantized} | {fmt} | {t['runtime']} | {agree} |")
+    table = "\n".join(rows)
+    return f"""# {name}
+
+Extractive question answering for Node.js (>= 20) with the DistilBERT model
+`{trimmed["source"].get("name")}`, converted and validated by qaport. Version {version}.
+
+```js
+import {{ QAClient }} from '{name}';
+const qa = await QAClient.fromOptions({{ runtime: 'onnx', quantized: false }});
+const {{ text, score, start, end }} = await qa.predict('Who won?', 'The Tigers beat the Lions 24-10.');
+console.log(text, score, start, end);
+qa.dispose();
+```
+
+- `runtime`: `'onnx'` (onnxruntime-node) or `'tfjs'` (TensorFlow.js, wasm backend).
+- `quantized`: ONNX dynamic int8, or TF.js float16 weights.
+- `predictBatch([{{ question, context }}, ...])` answers many pairs, sharing model calls.
+- `start`/`end` count Unicode code points (as Python does); `startUtf16`/`endUtf16` index the JS
+  string: `context.slice(a.startUtf16, a.endUtf16) === a.text`.
+- Long contexts are cut into 384-token windows with a 128-token stride; answers are at most 15 tokens;
+  decoding is the transformers question-answering pipeline's.
+- Every model file is checked against the sha256 in `model/manifest.json` before it is loaded; a
+  mismatch throws `IntegrityError`.
+
+Install: `npm install {name}`. onnxruntime-node's own install script downloads optional CUDA
+libraries from outside the npm registry on Linux x64; where only the registry is reachable, install
+with `ONNXRUNTIME_NODE_INSTALL=skip` (the CPU runtime is inside the npm package). This package itself
+has no install scripts.
+
+## Validation (answers compared with the Keras reference)
+
+| runtime | quantized | format | validated in | agree (+ ties) |
+|---|---|---|---|---|
+{table}
+
+The directory `model/` is also a transformers.js local model (`config.json`, `tokenizer.json`,
+`onnx/model.onnx`, `onnx/model_quantized.onnx`).
+"""
+
+
+def stage_package(
+    root: Path, manifest: dict[str, Any], report: dict[str, Any], dest: Path, name: str, version: str
+) -> Path:
+    """The package tree in ``dest`` (files copied, not linked: npm pack follows no symlinks)."""
+    trimmed = trimmed_manifest(manifest, report, name, version)
+    model = dest / MODEL_DIR
+    entries = list(trimmed["files"]) + [e for f in trimmed["formats"].values() for e in f["files"]]
+    for entry in entries:
+        src = safe_relative(root, entry["path"])
+        out = model / entry["path"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, out)
+    write_json_atomic(model / "manifest.json", trimmed)
+    for f in JS_FILES:
+        shutil.copyfile(JS_DIR / f, dest / f)
+    shutil.copyfile(QA_MJS, dest / "qa.mjs")
+    (dest / "README.md").write_text(_readme(name, version, trimmed), encoding="utf-8")
+    write_json_atomic(dest / "package.json", _package_json(name, version, manifest))
+    return dest

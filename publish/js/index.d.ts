@@ -1,0 +1,83 @@
+// Types for qaport's Node.js question-answering client (index.js).
+
+/** One answer span. */
+export interface Answer {
+  /** The answer as it appears in the context (empty when the model found no span). */
+  text: string;
+  /** Probability of the span: softmax(start) * softmax(end), summed over equal texts. */
+  score: number;
+  /** Start offset in Unicode code points, as in Python (`context[start:end]`). */
+  start: number;
+  /** End offset (exclusive) in Unicode code points. */
+  end: number;
+  /** Start offset in UTF-16 code units: `context.slice(startUtf16, endUtf16) === text`. */
+  startUtf16: number;
+  /** End offset (exclusive) in UTF-16 code units. */
+  endUtf16: number;
+}
+
+export interface QAItem {
+  question: string;
+  context: string;
+}
+
+export type Runtime = 'onnx' | 'tfjs';
+
+export interface QAClientOptions {
+  /** 'onnx' (onnxruntime-node, default) or 'tfjs' (TensorFlow.js). */
+  runtime?: Runtime;
+  /** onnx: dynamic int8 model; tfjs: float16 weights. Default false (float32). */
+  quantized?: boolean;
+  /** A qaport model directory (with manifest.json); default: the model shipped in this package. */
+  modelDir?: string;
+  /** TF.js backend, 'wasm' (default) or 'cpu'. Process-wide: the first TF.js client chooses it. */
+  backend?: 'wasm' | 'cpu';
+  /** predictBatch: at most this many 384-token windows per model call (default 16). */
+  maxBatchWindows?: number;
+  /** Longest answer in tokens (default 15). */
+  maxAnswerLen?: number;
+  /** Tokens per window (default 384). */
+  maxLength?: number;
+  /** Overlap of consecutive windows in tokens (default 128). */
+  stride?: number;
+}
+
+export interface QAClientInfo {
+  runtime: Runtime;
+  quantized: boolean;
+  /** qaport format name: onnx, onnx-int8, tfjs or tfjs-fp16. */
+  format: string;
+  precision: 'float32' | 'float16' | 'int8' | string;
+  modelDir: string;
+  fixedLength: number | null;
+  model: string | null;
+  versions: Record<string, string | null>;
+}
+
+export declare class QAClient {
+  /** Load and verify (sha256 of every file) the model for a runtime. */
+  static fromOptions(options?: QAClientOptions): Promise<QAClient>;
+  readonly info: QAClientInfo;
+  /** The best answer of `context` for `question` (long contexts are windowed). */
+  predict(question: string, context: string): Promise<Answer>;
+  /** Answers for many pairs, in order; windows of consecutive pairs share model calls. */
+  predictBatch(items: QAItem[]): Promise<Answer[]>;
+  /** Free the model; awaiting is optional (never rejects). */
+  dispose(): Promise<void>;
+}
+
+/** Bad options or inputs. */
+export declare class QAError extends Error {}
+/** A model file is missing, unlisted or differs from its sha256 in the manifest. */
+export declare class IntegrityError extends Error {}
+/** A question/context pair that cannot be windowed (e.g. the question fills the window). */
+export declare class DecodeError extends Error {}
+
+/** The model directory inside this package. */
+export declare const PACKAGE_MODEL_DIR: string;
+export declare const MANIFEST: string;
+export declare const MAX_LENGTH: number;
+export declare const STRIDE: number;
+export declare const MAX_ANSWER_LEN: number;
+
+export default QAClient;

@@ -1,0 +1,168 @@
+"""Build the npm package of a validated artifact directory: ``DIR/npm/<name>-<version>.tgz``.
+
+Only a directory whose report passed and whose files still match their manifest checksums is
+packaged (publish.checks). The package holds the Node.js formats (TF.js float32 and float16, ONNX
+float32 and int8), the tokenizer files, a trimmed manifest (checked by the JS client before every
+load), the JS library of ``publish/js`` and the windowing/decoding of ``validate/node/qa.mjs``
+(copied, so the code the validation proved is the code that ships) (publish.contents).
+
+The tarball is listed in DIR/manifest.json like every other file (``files``, so ``verify_files`` and
+validation keep accepting the directory) and described under the top-level ``npm`` key (name,
+version, npm's sha512 integrity, size, contents). Rebuilding replaces both.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from convert.errors import UsageError
+from convert.manifest import ManifestError, load_manifest, sha256_file, verify_files, write_json_atomic
+from publish.checks import (
+    NPM_DIR,
+    REPORT_FILES,
+    NpmError,
+    check_checksums,
+    check_name_version,
+    check_report,
+    dist_tag,
+    is_npm,
+    load_report,
+)
+from publish.contents import CLIENT_FORMATS, node_dependencies, stage_package
+
+DEFAULT_NAME = "qaport-distilbert-qa"
+DEFAULT_VERSION = "0.1.0"
+
+Progress = Callable[[str], None]
+
+
+def npm_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "npm_config_update_notifier": "false",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+        "npm_config_loglevel": "warn",
+    }
+
+
+def run_npm(args: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess[str]:
+    npm = shutil.which("npm")
+    if npm is None:
+        msg = f"npm is not on PATH; install Node.js 20 (with npm) to {what}"
+        raise NpmError(msg)
+    proc = subprocess.run([npm, *args], cwd=cwd, env=npm_env(), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = " | ".join(ln.strip() for ln in (proc.stderr or proc.stdout).splitlines()[-5:] if ln.strip())
+        msg = f"npm {' '.join(args)} exited {proc.returncode} while trying to {what}: {tail[:800]}"
+        raise NpmError(msg)
+    return proc
+
+
+def sha512_integrity(path: Path) -> str:
+    digest = hashlib.sha512()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha512-" + base64.b64encode(digest.digest()).decode("ascii")
+
+
+def npm_pack(package_dir: Path, dest: Path) -> dict[str, Any]:
+    proc = run_npm(
+        ["pack", "--json", "--ignore-scripts", "--pack-destination", str(dest)], package_dir, "pack the package"
+    )
+    try:
+        info = json.loads(proc.stdout)[0]
+    except (json.JSONDecodeError, IndexError, KeyError) as exc:
+        msg = f"npm pack printed no JSON description of the tarball: {proc.stdout[-300:]!r}"
+        raise NpmError(msg) from exc
+    tarball = dest / info["filename"]
+    if not tarball.is_file():
+        msg = f"npm pack reported {info['filename']} but {tarball} does not exist"
+        raise NpmError(msg)
+    ours = sha512_integrity(tarball)
+    if info.get("integrity") != ours:
+        msg = f"npm pack reported integrity {info.get('integrity')} but the tarball hashes to {ours}"
+        raise NpmError(msg)
+    return info
+
+
+def build_package(
+    root: Path,
+    name: str = DEFAULT_NAME,
+    version: str = DEFAULT_VERSION,
+    *,
+    dry_run_publish: bool = False,
+    progress: Progress = print,
+) -> dict[str, Any]:
+    """Check, stage, pack, record. Returns the manifest's new ``npm`` entry."""
+    check_name_version(name, version)
+    if not root.is_dir():
+        msg = f"artifact directory {root} does not exist; convert and validate first"
+        raise UsageError(msg)
+    manifest = load_manifest(root)
+    report = load_report(root)
+    check_report(root, manifest, report)
+    check_checksums(root, manifest)
+    progress(f"{root}: validated (report passed) and every file matches manifest.json")
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{root.resolve().name}.npm-", dir=root.resolve().parent))
+    try:
+        package_dir = stage_package(root, manifest, report, staging / "package", name, version)
+        out = staging / NPM_DIR
+        out.mkdir()
+        progress(f"packing {name}@{version} ...")
+        info = npm_pack(package_dir, out)
+        tarball = out / info["filename"]
+        if dry_run_publish:
+            args = ["publish", "--dry-run", "--ignore-scripts", "--tag", dist_tag(version), "--loglevel", "notice"]
+            progress(f"npm {' '.join(args)} {tarball.name} ...")
+            proc = run_npm([*args, str(tarball)], staging, "dry-run publish")
+            progress((proc.stdout + proc.stderr).strip()[-2000:])
+        rel = f"{NPM_DIR}/{info['filename']}"
+        entry = {
+            "name": name,
+            "version": version,
+            "tarball": rel,
+            "dist_tag": dist_tag(version),
+            "size": tarball.stat().st_size,
+            "integrity": info["integrity"],
+            "shasum": info.get("shasum"),
+            "sha256": sha256_file(tarball),
+            "unpacked_size": info.get("unpackedSize"),
+            "entry_count": info.get("entryCount"),
+            "dependencies": node_dependencies(),
+            "client_formats": CLIENT_FORMATS,
+            "contents": [{"path": f["path"], "size": f["size"]} for f in info.get("files", [])],
+        }
+        # Swap DIR/npm in, then record it: a crash in between leaves npm/ unlisted, which the next
+        # build replaces (npm/ is excluded from the pre-build check) and validation reports.
+        final = root / NPM_DIR
+        old = staging / "old-npm"
+        if final.exists():
+            os.replace(final, old)
+        os.replace(out, final)
+        manifest["files"] = [
+            *(e for e in manifest.get("files", []) if not is_npm(e["path"])),
+            {"path": rel, "size": entry["size"], "sha256": entry["sha256"]},
+        ]
+        manifest["npm"] = entry
+        write_json_atomic(root / "manifest.json", manifest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    try:
+        verify_files(root, manifest, allow_extra=REPORT_FILES)
+    except ManifestError as exc:
+        msg = f"after packaging, {exc}"
+        raise NpmError(msg) from exc
+    progress(f"wrote {root / entry['tarball']} ({entry['size'] / 1e6:.1f} MB, {entry['integrity'][:30]}...)")
+    return entry
