@@ -1,0 +1,111 @@
+"""The benchmark: FLOP counting and target verdicts (fast), and the quick mode end to end (slow)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+from validate.bench import flops
+from validate.bench.systems import SYSTEMS
+
+
+def test_flops_of_distilbert_base_at_384_tokens() -> None:
+    # 6 x (4 d^2 + 2 d h) multiply-adds per token + attention 2 s d per token and layer; NOTES.md says ~35 GFLOP
+    total = flops.flops(layers=6, dim=768, hidden=3072, heads=12, seq_len=384)
+    assert total == pytest.approx(35.3e9, rel=0.01)
+    parts = flops.layer_breakdown(768, 3072, 12, 384)
+    assert parts["attention_scores"] == parts["attention_context"] == 2 * 384 * 384 * 768
+
+
+def test_flops_attention_is_quadratic_and_heads_do_not_change_matmul_work() -> None:
+    linear = flops.flops(6, 768, 3072, 12, 200) - flops.flops(6, 768, 3072, 12, 100)
+    assert flops.flops(6, 768, 3072, 12, 300) - flops.flops(6, 768, 3072, 12, 200) > linear
+    assert flops.flops(6, 768, 3072, 12, 128) == flops.flops(6, 768, 3072, 6, 128)
+    assert flops.elementwise_flops(6, 768, 3072, 12, 128) < 0.05 * flops.flops(6, 768, 3072, 12, 128)
+    with pytest.raises(ValueError, match="dim must divide by heads"):
+        flops.flops(6, 768, 3072, 7, 128)
+
+
+def test_padding_and_windows_cost_what_they_run() -> None:
+    arch = flops.Architecture(6, 768, 3072, 12)
+    assert flops.batch_flops(arch, 3, 384) == 3 * flops.sequence_flops(arch, 384)
+    assert flops.windows_flops(arch, [384, 384, 200]) < flops.batch_flops(arch, 3, 384)
+
+
+def _entry(system: str, short: float, long: float, passes: bool = True) -> dict[str, Any]:
+    lat = {c: {"p50_ms": v, "p95_ms": v * 1.1} for c, v in (("short", short), ("long", long))}
+    eff = {c: {"gflop_per_answer": 20.0, "tokens_per_answer": 250.0, "ms_at_peak": 130.0, "of_peak": 0.6} for c in lat}
+    return {
+        "id": system,
+        "status": "ok",
+        "latency": lat,
+        "efficiency": eff,
+        "ratio": {"short": 350.0 / short, "long": 2400.0 / long},
+        "answers_vs_pipeline": {"passes": passes},
+    }
+
+
+def test_targets_say_by_how_much_and_why_they_are_missed() -> None:
+    from validate.bench.targets import judge
+
+    entries = [
+        _entry("pipeline", 350.0, 2400.0),
+        _entry("onnx", 100.0, 400.0),
+        _entry("onnx-int8", 50.0, 300.0, passes=False),  # fastest, but its answers do not pass: not counted
+        _entry("onnx-node", 80.0, 700.0),
+    ]
+    levers = {"at_384": {"fp32_ms": 400.0, "gflop": 35.3}}  # 59% of 150 GFLOP/s
+    verdicts = {t["target"]: t for t in judge(entries, levers, peak=150.0)}
+    short = verdicts["fastest validated path, short texts"]
+    assert (short["system"], short["met"]) == ("onnx-node", False)
+    assert "misses by 1.14x" in short["why"]
+    assert "caps at 2.7x" in short["why"] and "compute-bound" in short["why"]
+    assert verdicts["fastest validated path, long texts"]["met"] is True
+    assert verdicts["fastest Node.js path, short texts"]["met"] is True
+    onnx = verdicts["ONNX fp32 at 384 tokens"]
+    assert onnx["met"] is False and "misses by 21 points" in onnx["why"]
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_quick_benchmark_on_the_default_model(default_artifacts: Path, tmp_path: Path) -> None:
+    out, png = tmp_path / "bench.json", tmp_path / "bench.png"
+    proc = run_cli("validate.bench", "--dir", str(default_artifacts), "--quick", "--out", str(out), "--plot", str(png))
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    for word in ("system", "short p50/p95 ms", "x pipe", "peak MB", "answers = pipeline", "targets:", "levers"):
+        assert word in proc.stdout
+    report = json.loads(out.read_text())
+    assert {"model", "machine", "protocol", "peak", "systems", "levers", "targets", "questions"} <= set(report)
+    assert report["peak"]["peak_gflops"] > 1.0
+    assert [e["id"] for e in report["systems"]] == list(SYSTEMS)
+    node = shutil.which("node") is not None and (ROOT / "validate" / "node" / "node_modules").is_dir()
+    by_id = {e["id"]: e for e in report["systems"]}
+    base = by_id["pipeline"]
+    for e in report["systems"]:
+        if e["id"] == "tfjs-node" or (SYSTEMS[e["id"]].language == "node" and not node):
+            assert e["status"] in ("ok", "unavailable"), e
+            if e["status"] == "unavailable":
+                assert e["id"] in proc.stdout and "not available" in proc.stdout
+            continue
+        assert e["status"] == "ok", e
+        for cls in ("short", "long"):
+            lat = e["latency"][cls]
+            assert 0 < lat["p50_ms"] <= lat["p95_ms"]
+            assert e["ratio"][cls] == pytest.approx(base["latency"][cls]["p50_ms"] / lat["p50_ms"])
+            assert 0 < e["efficiency"][cls]["of_peak"] < 1.5
+        assert e["peak_rss_bytes"] > 10e6
+        answers = e["answers_vs_pipeline"]
+        assert answers["total"] == len(report["questions"])
+        if SYSTEMS[e["id"]].precision == "float32":  # a trained model's answers do not drift in float32
+            assert answers["passes"], answers
+    assert base["ratio"] == {"short": 1.0, "long": 1.0}
+    assert {t["target"] for t in report["targets"]} >= {"ONNX fp32 at 384 tokens", "fastest validated path, long texts"}
+    assert all("why" in t for t in report["targets"] if not t["met"])
+    for lever in ("padding", "batching", "threads", "opt_level", "int8", "fusions", "profile_384", "caching"):
+        assert lever in report["levers"], lever
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,5 @@
+import sys
+
+from validate.bench.cli import main
+
+sys.exit(main())

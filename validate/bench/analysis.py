@@ -1,0 +1,115 @@
+"""From raw worker results to the table's numbers: latency, ratio, answers, efficiency, targets.
+
+Ratios are speed-ups over the pipeline (pipeline p50 / system p50, so 5x means five times faster).
+Efficiency is the model's matmul FLOPs for the tokens each system actually ran (its padding and
+windows included) per second of its measured end-to-end p50, over the matmul peak measured in the
+same run: an upper bound on what a faster runtime could gain on the same work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from validate import compare, decode
+from validate.bench import flops
+from validate.bench.systems import BASELINE, SYSTEMS
+from validate.latency import summarize
+
+CLASSES = ("short", "long")
+TARGET_VALIDATED = 5.0
+TARGET_NODE_SHORT = 4.0
+TARGET_ONNX_PEAK = 0.80
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    cls: str
+    question: str
+    context: str
+    encoded: decode.Encoded
+
+    @property
+    def window_lengths(self) -> list[int]:
+        return [len(w.input_ids) for w in self.encoded.windows]
+
+    def job(self) -> dict[str, str]:
+        return {"id": self.id, "class": self.cls, "question": self.question, "context": self.context}
+
+
+def work(system_id: str, q: Question, arch: flops.Architecture, fixed_length: int | None) -> tuple[int, int]:
+    """(tokens run, matmul FLOPs) of one answer by this system."""
+    if system_id == BASELINE:
+        lengths = q.window_lengths
+        return sum(lengths), flops.windows_flops(arch, lengths)
+    rows, width = q.encoded.input_ids.shape
+    width = fixed_length or width
+    return rows * width, flops.batch_flops(arch, rows, width)
+
+
+def answers_vs_pipeline(
+    entry: dict[str, Any], baseline: dict[str, Any], reference: dict[str, Any] | None, questions: list[Question]
+) -> dict[str, Any]:
+    """agree = same text and offsets; tie = the reference model scores both within the tie tolerance."""
+    tally = compare.AnswerTally()
+    for q in questions:
+        mine, theirs = entry["answers"].get(q.id), baseline["answers"].get(q.id)
+        if mine is None or theirs is None:
+            continue
+        got, ref = decode.Answer(**mine), decode.Answer(**theirs)
+        logits = (reference or {}).get("logits", {}).get(q.id)
+        if logits is None:
+            kind = "agree" if (got.text, got.start, got.end) == (ref.text, ref.start, ref.end) else "disagree"
+        else:
+            start, end = np.asarray(logits["start"], np.float32), np.asarray(logits["end"], np.float32)
+            kind = compare.classify(ref, got, q.encoded, start, end, q.context, max_answer_len=decode.MAX_ANSWER_LEN)
+        setattr(tally, kind, getattr(tally, kind) + 1)
+        if kind == "disagree":
+            tally.examples.append({"id": q.id, "pipeline": ref.text, "got": got.text})
+    precision = SYSTEMS[entry["id"]].precision
+    need = compare.DEFAULT_AGREEMENT.get(precision, 1.0)
+    return {**tally.as_dict(), "total": tally.total, "required": need, "passes": tally.agreement >= need}
+
+
+def summarise(
+    entries: list[dict[str, Any]],
+    questions: list[Question],
+    arch: flops.Architecture,
+    peak_gflops: float,
+    fixed_length: int | None,
+) -> None:
+    """Add ``latency``, ``ratio``, ``efficiency`` and ``answers`` to every entry that ran (in place)."""
+    by_id = {e["id"]: e for e in entries}
+    base = by_id.get(BASELINE, {})
+    reference = by_id.get("keras") if by_id.get("keras", {}).get("status") == "ok" else None
+    for e in entries:
+        if e.get("status") != "ok":
+            continue
+        e["latency"], e["efficiency"] = {}, {}
+        for cls in CLASSES:
+            qs = [q for q in questions if q.cls == cls and q.id in e["times_ms"]]
+            if not qs:
+                continue
+            pooled = [t for q in qs for t in e["times_ms"][q.id]]
+            medians = [float(np.median(e["times_ms"][q.id])) for q in qs]
+            done = [work(e["id"], q, arch, fixed_length) for q in qs]
+            rate = sum(f for _, f in done) / (sum(medians) / 1000.0) / 1e9
+            e["latency"][cls] = {**summarize(pooled), "questions": len(qs), **e.get("runs", {}).get(cls, {})}
+            e["efficiency"][cls] = {
+                "tokens_per_answer": float(np.mean([t for t, _ in done])),
+                "gflop_per_answer": float(np.mean([f for _, f in done])) / 1e9,
+                "gflops": rate,
+                "of_peak": rate / peak_gflops if peak_gflops else None,
+                "ms_at_peak": sum(f for _, f in done) / len(qs) / (peak_gflops * 1e9) * 1000.0 if peak_gflops else None,
+            }
+    for e in entries:
+        if e.get("status") == "ok" and base.get("status") == "ok":
+            e["ratio"] = {
+                cls: base["latency"][cls]["p50_ms"] / e["latency"][cls]["p50_ms"]
+                for cls in CLASSES
+                if cls in e["latency"] and cls in base.get("latency", {})
+            }
+            e["answers_vs_pipeline"] = answers_vs_pipeline(e, base, reference, questions)

@@ -1,0 +1,186 @@
+"""One benchmark run: peak, then every system in its own worker, then the levers; then the analysis."""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from convert.manifest import load_manifest
+from validate import decode
+from validate.bench import analysis, flops, targets, worker
+from validate.bench.systems import SYSTEMS, unavailable_reason
+from validate.inputs import protocol_examples
+
+BUSY_SHARE = 0.10  # other processes' share of the machine above which a measurement is flagged
+
+
+def questions(root: Path, protocol: dict[str, Any]) -> list[analysis.Question]:
+    """The post's protocol texts, tokenised once here for the token and FLOP counts."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+    out = []
+    for cls, count in (("short", protocol["short_questions"]), ("long", protocol["long_questions"])):
+        for ex in protocol_examples(cls, count):
+            enc = decode.encode(tokenizer, ex.question, ex.context)
+            out.append(analysis.Question(ex.id, cls, ex.question, ex.context, enc))
+    return out
+
+
+class CpuWatch:
+    """CPU used by other processes while a worker ran, so a contended measurement is flagged, not trusted.
+
+    Busy time of the whole machine minus what this process and its (reaped) workers used.
+    """
+
+    def __enter__(self) -> CpuWatch:
+        self._start = (_busy_seconds(), _own_seconds(), time.perf_counter())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        busy, own, wall = _busy_seconds(), _own_seconds(), time.perf_counter()
+        other = (busy - self._start[0]) - (own - self._start[1])
+        capacity = (wall - self._start[2]) * (psutil.cpu_count() or 1)
+        self.other_share = max(0.0, other / capacity) if capacity > 0 else 0.0
+
+
+def _busy_seconds() -> float:
+    t = psutil.cpu_times()
+    return float(sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "steal", 0.0) - getattr(t, "guest", 0.0))
+
+
+def _own_seconds() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def wait_idle(limit: float, progress: Any, busy_percent: float = 15.0, settle: int = 2) -> bool:
+    """Wait (at most ``limit`` s) until the machine has been idle for ``settle`` 5-second samples."""
+    deadline = time.monotonic() + limit
+    quiet = 0
+    while time.monotonic() < deadline:
+        quiet = quiet + 1 if psutil.cpu_percent(interval=5.0) < busy_percent else 0
+        if quiet >= settle:
+            return True
+    progress(f"    the CPU is still busy after {limit:.0f} s of waiting; measuring anyway (flagged)")
+    return False
+
+
+def _watched(job: dict[str, Any], timeout: float, idle_wait: float, progress: Any) -> dict[str, Any]:
+    """Run a job; with ``idle_wait``, first wait for an idle machine and redo a contended measurement once."""
+    for attempt in (1, 2):
+        if idle_wait:
+            wait_idle(idle_wait, progress)
+        with CpuWatch() as watch:
+            result = worker.run(job, timeout=timeout)
+        result["other_cpu_share"] = watch.other_share
+        result["attempts"] = attempt
+        if not idle_wait or watch.other_share <= BUSY_SHARE or attempt == 2:
+            break
+        progress(f"    other processes used {watch.other_share:.0%} of the CPU meanwhile: measuring again when idle")
+    return result
+
+
+def _fixed_length(manifest: dict[str, Any]) -> int | None:
+    value = manifest.get("fixed_length")
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
+def run_benchmark(
+    root: Path,
+    *,
+    protocol: dict[str, Any],
+    mode: str,
+    systems: list[str] | None,
+    timeout: float,
+    machine: dict[str, Any],
+    progress: Any,
+    idle_wait: float = 0.0,
+) -> dict[str, Any]:
+    manifest = load_manifest(root)
+    arch = flops.Architecture.from_config(manifest["source"]["config"])
+    qs = questions(root, protocol)
+    jobs = [q.job() for q in qs]
+    quick = mode == "quick"
+
+    progress("[peak] float32 matmul microbenchmark (numpy and onnxruntime, all cores) ...")
+    peak = _watched({"kind": "peak", "quick": quick}, 600, idle_wait, progress)
+    peak_gflops = float(peak.get("peak_gflops") or 0.0)
+    progress(f"[peak] {peak_gflops:.0f} GFLOP/s ({peak.get('peak_source', peak.get('reason'))})")
+
+    entries: list[dict[str, Any]] = []
+    chosen = [s for s in SYSTEMS.values() if systems is None or s.id in systems or s.id == "pipeline"]
+    for n, system in enumerate(chosen, start=1):
+        tag = f"[{n}/{len(chosen)}] {system.id} ({system.runtime})"
+        reason = unavailable_reason(system, manifest)
+        if reason:
+            progress(f"{tag}: not available: {reason}")
+            entries.append({"id": system.id, "system": system.as_dict(), "status": "unavailable", "reason": reason})
+            continue
+        progress(f"{tag} ...")
+        job: dict[str, Any] = {"kind": "system", "system": system.id, "dir": str(root), "questions": jobs}
+        job.update(protocol=protocol, logits=system.id == "keras")
+        result = _watched(job, timeout, idle_wait, progress)
+        entries.append({"id": system.id, "system": system.as_dict(), **result})
+        progress(f"{tag}: {_brief(result)}")
+
+    progress("[levers] padding, batching, threads, optimisation level, int8, fusions, profile ...")
+    if "onnx" in manifest["formats"]:
+        short = next((j for j in jobs if j["class"] == "short"), None)
+        long = next((j for j in jobs if j["class"] == "long"), None)
+        lever_job = {"kind": "levers", "dir": str(root), "short": short, "long": long, "runs": protocol["lever_runs"]}
+        levers = _watched(lever_job, timeout, idle_wait, progress)
+    else:
+        levers = {"status": "unavailable", "reason": "no onnx format in this artifact directory"}
+    progress(f"[levers] {levers.get('status')} ({levers.get('wall_seconds', 0):.0f} s)")
+
+    analysis.summarise(entries, qs, arch, peak_gflops, _fixed_length(manifest))
+    for e in entries:
+        e.pop("logits", None)
+    measured = {"peak": peak, "levers": levers} | {e["id"]: e for e in entries}
+    contended = {
+        k: round(v["other_cpu_share"], 3) for k, v in measured.items() if v.get("other_cpu_share", 0) > BUSY_SHARE
+    }
+    machine = {**machine, "cpu_busy_percent_at_end": psutil.cpu_percent(interval=0.5), "contended": contended}
+    return {
+        "schema_version": 1,
+        "mode": mode,
+        "model": manifest["source"].get("spec"),
+        "artifact_dir": str(root),
+        "architecture": arch.as_dict(),
+        "machine": machine,
+        "protocol": protocol,
+        "questions": [
+            {
+                "id": q.id,
+                "class": q.cls,
+                "context_chars": len(q.context),
+                "windows": q.window_lengths,
+                "batch": list(q.encoded.input_ids.shape),
+            }
+            for q in qs
+        ],
+        "peak": peak,
+        "systems": entries,
+        "levers": levers,
+        "targets": targets.judge(entries, levers if levers.get("status") == "ok" else {}, peak_gflops),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _brief(result: dict[str, Any]) -> str:
+    if result.get("status") != "ok":
+        return f"{result.get('status')}: {result.get('reason')}"
+    times = result.get("times_ms", {})
+    parts = []
+    for cls in analysis.CLASSES:
+        ts = [t for qid, v in times.items() if qid.startswith(cls) for t in v]
+        if ts:
+            parts.append(f"{cls} median {sorted(ts)[len(ts) // 2]:.1f} ms")
+    busy = result.get("other_cpu_share", 0.0)
+    warn = f"; WARNING: other processes used {busy:.0%} of the CPU meanwhile" if busy > BUSY_SHARE else ""
+    return ", ".join(parts) + f" ({result.get('wall_seconds', 0):.0f} s{warn})"

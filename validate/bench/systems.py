@@ -1,0 +1,141 @@
+"""The one table of benchmarked systems, and how each is loaded inside its worker process.
+
+Every system answers the same questions end to end (tokenise, infer, decode) and is timed in its own
+runtime's process. Each runs in a fresh worker process so that its peak memory is its own and one
+runtime's threads or caches cannot slow the next.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from validate import decode
+
+NODE_DIR = Path(__file__).resolve().parent.parent / "node"
+
+
+@dataclass(frozen=True)
+class System:
+    id: str
+    label: str
+    runtime: str
+    format: str | None  # manifest format; None for the pipeline and the Keras model
+    precision: str
+    language: str  # python | node
+    calls: str  # how the windows of a long text reach the model
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+BATCHED = "all windows in one batched call, padded to the longest window"
+SYSTEMS: dict[str, System] = {
+    s.id: s
+    for s in (
+        System(
+            "pipeline",
+            "transformers QA pipeline (TF)",
+            "tensorflow (eager)",
+            None,
+            "float32",
+            "python",
+            "one call per window, unpadded",
+        ),
+        System("keras", "Keras model (tf.function)", "tf-keras", None, "float32", "python", BATCHED),
+        System("savedmodel", "SavedModel", "tensorflow", "savedmodel", "float32", "python", BATCHED),
+        System("onnx", "ONNX fp32", "onnxruntime", "onnx", "float32", "python", BATCHED),
+        System("onnx-int8", "ONNX int8", "onnxruntime", "onnx-int8", "int8", "python", BATCHED),
+        System("onnx-node", "ONNX fp32", "onnxruntime-node", "onnx", "float32", "node", BATCHED),
+        System("onnx-int8-node", "ONNX int8", "onnxruntime-node", "onnx-int8", "int8", "node", BATCHED),
+        System("tfjs-wasm", "TF.js", "tfjs wasm (node)", "tfjs", "float32", "node", BATCHED),
+        System("tfjs-node", "TF.js", "tfjs-node (libtensorflow)", "tfjs", "float32", "node", BATCHED),
+    )
+}
+BASELINE = "pipeline"
+
+
+def unavailable_reason(system: System, manifest: dict[str, Any]) -> str | None:
+    """Why a system cannot run here (checked before starting a worker), or None."""
+    if system.format is not None and system.format not in manifest["formats"]:
+        return f"format {system.format!r} is not in this artifact directory (formats: {', '.join(manifest['formats'])})"
+    if system.id == "tfjs-node":
+        package = NODE_DIR / "node_modules" / "@tensorflow" / "tfjs-node" / "package.json"
+        if not package.is_file():
+            return (
+                "@tensorflow/tfjs-node is not installed: its install script downloads libtensorflow from a host "
+                "outside the npm registry; it can be built offline against the pip tensorflow wheel's "
+                "libtensorflow_cc.so.2 (shared NOTES.md), and validate/node/runner.mjs would need a "
+                "'tensorflow' backend"
+            )
+        return "validate/node/runner.mjs has no 'tensorflow' backend for @tensorflow/tfjs-node (only wasm and cpu)"
+    return None
+
+
+class Answerer(Protocol):
+    load_seconds: float
+
+    def answer(self, question: str, context: str, warmup: int, runs: int) -> tuple[decode.Answer, list[float]]: ...
+
+    def peak_rss_bytes(self) -> int: ...
+
+    def deactivate(self) -> None: ...
+
+
+class PipelineAnswerer:
+    """transformers' QuestionAnsweringPipeline on the Keras model the artifacts were converted from."""
+
+    def __init__(self, source: dict[str, Any]) -> None:
+        start = time.perf_counter()
+        from transformers import pipeline
+
+        from convert.sources import load_model
+
+        spec = {"default": None, "local": source.get("path"), "hub": source.get("spec"), "random": source.get("spec")}
+        loaded = load_model(spec[source["kind"]], seed=int(source.get("seed") or 0))
+        # dtype=None: without it the TF pipeline touches torch (NameError when torch is not installed)
+        self._qa: Any = pipeline(
+            "question-answering", model=loaded.model, tokenizer=loaded.tokenizer, framework="tf", dtype=None
+        )
+        self.load_seconds = time.perf_counter() - start
+
+    def answer(self, question: str, context: str, warmup: int, runs: int) -> tuple[decode.Answer, list[float]]:
+        times = []
+        out: dict[str, Any] = {}
+        for i in range(warmup + runs):
+            start = time.perf_counter()
+            out = self._qa(question=question, context=context)
+            if i >= warmup:
+                times.append((time.perf_counter() - start) * 1000.0)
+        return decode.Answer(out["answer"], float(out["score"]), int(out["start"]), int(out["end"])), times
+
+    def peak_rss_bytes(self) -> int:
+        return 0  # the worker reports its own process's peak
+
+    def deactivate(self) -> None:
+        self._qa = None
+
+
+def load(system: System, root: Path, manifest: dict[str, Any]) -> Answerer:
+    """Build and activate the system in this (worker) process."""
+    if system.id == "pipeline":
+        return PipelineAnswerer(manifest["source"])
+    from validate.runners.base import Runner
+
+    tokenizer = root / "tokenizer.json"
+    runner: Runner
+    if system.id == "keras":
+        from validate.runners.keras_runner import KerasRunner
+
+        runner = KerasRunner("keras", root, manifest["source"], tokenizer)
+    else:
+        from validate.validation import Settings, Target, make_runner
+
+        assert system.format is not None
+        runtime = {"tensorflow": "tensorflow", "onnxruntime": "onnxruntime", "onnxruntime-node": "onnxruntime-node"}
+        target = Target(system.format, runtime.get(system.runtime, "tfjs-node"))
+        runner = make_runner(target, root, manifest["formats"][system.format], Settings(tfjs_backend="wasm"))
+    runner.activate()
+    return runner

@@ -1,0 +1,141 @@
+"""The printed report: one row per system (ultralytics' benchmark table), then targets and levers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validate.bench.analysis import CLASSES
+from validate.bench.run import BUSY_SHARE
+from validate.bench.systems import SYSTEMS
+
+COLUMNS = (
+    ("system", 15),
+    ("runtime", 26),
+    ("short p50/p95 ms", 17),
+    ("x pipe", 7),
+    ("long p50/p95 ms", 17),
+    ("x pipe", 7),
+    ("peak MB", 8),
+    ("answers = pipeline", 19),
+    ("% peak s/l", 11),
+    ("load s", 7),
+)
+
+
+def _lat(e: dict[str, Any], cls: str) -> str:
+    lat = e.get("latency", {}).get(cls)
+    return f"{lat['p50_ms']:.1f} / {lat['p95_ms']:.1f}" if lat else "-"
+
+
+def _answers(e: dict[str, Any]) -> str:
+    if e["id"] == "pipeline":
+        return "(baseline)"
+    a = e.get("answers_vs_pipeline")
+    if not a:
+        return "-"
+    text = f"{a['agree']}/{a['total']}" + (f" +{a['tie']} tie" if a["tie"] else "")
+    return text + ("" if a["passes"] else " FAIL")
+
+
+def row(e: dict[str, Any]) -> str:
+    system = SYSTEMS[e["id"]]
+    head = [e["id"], system.runtime]
+    if e.get("status") != "ok":
+        word = "not available" if e.get("status") == "unavailable" else "FAILED"
+        cells = [f"{w:<{n}}" for w, (_, n) in zip(head, COLUMNS, strict=False)]
+        return " ".join(cells) + f" {word}: {e.get('reason', '')}"
+    eff = e.get("efficiency", {})
+    values = [
+        *head,
+        _lat(e, "short"),
+        f"{e['ratio']['short']:.2f}x" if "short" in e.get("ratio", {}) else "-",
+        _lat(e, "long"),
+        f"{e['ratio']['long']:.2f}x" if "long" in e.get("ratio", {}) else "-",
+        f"{e.get('peak_rss_bytes', 0) / 1e6:.0f}",
+        _answers(e),
+        "/".join(f"{eff[c]['of_peak']:.0%}" if eff.get(c, {}).get("of_peak") is not None else "-" for c in CLASSES),
+        f"{e.get('load_seconds', 0):.1f}",
+    ]
+    busy = e.get("other_cpu_share", 0.0)
+    flag = f"  [contended: other processes used {busy:.0%} of the CPU]" if busy > BUSY_SHARE else ""
+    return " ".join(f"{v:<{n}}" for v, (_, n) in zip(values, COLUMNS, strict=True)).rstrip() + flag
+
+
+def _levers(lev: dict[str, Any]) -> list[str]:
+    if lev.get("status") != "ok":
+        return [f"  levers not measured: {lev.get('reason', 'not run')}"]
+    out = []
+    p = lev["padding"]
+    out.append(
+        f"  no padding to 384: short question ({p['tokens']} tokens) {p['dynamic_ms']:.1f} ms vs padded to 384 "
+        f"{p['padded_384_ms']:.1f} ms ({p['padded_384_ms'] / p['dynamic_ms']:.2f}x slower padded)"
+    )
+    b = lev["batching"]
+    out.append(
+        f"  windows of a long text ({b['windows']}: {'+'.join(map(str, b['window_tokens']))} tokens): one batched call "
+        f"{b['batched_ms']:.0f} ms vs one call per window {b['per_window_ms']:.0f} ms"
+    )
+    threads = ", ".join(f"{n} thread{'s' if n != '1' else ''} {ms:.1f} ms" for n, ms in lev["threads"].items())
+    out.append(f"  onnxruntime threads at 384 tokens: {threads} (physical cores: {lev['threads_default']})")
+    levels = ", ".join(f"{k.removeprefix('ORT_').lower()} {v:.1f}" for k, v in lev["opt_level"].items())
+    out.append(f"  onnxruntime optimisation level at 384 tokens (ms): {levels}")
+    if "int8" in lev:
+        q = lev["int8"]
+        out.append(
+            f"  int8 dynamic quantisation: 384 tokens {q['int8_384_ms']:.1f} vs fp32 {q['fp32_384_ms']:.1f} ms; "
+            f"short {q['int8_short_ms']:.1f} vs {q['fp32_short_ms']:.1f} ms"
+        )
+    f = lev["fusions"]
+    out.append(
+        f"  BERT fusions (onnxruntime.transformers) on the tf2onnx graph: {_fused(f['as_written'])}; after "
+        f"GlobalAveragePool->ReduceMean ({f['global_average_pools_rewritten']} nodes): "
+        f"{_fused(f['after_reduce_mean_rewrite'])}"
+        f" -> 384 tokens {f['fused_384_ms']:.1f} vs {f['unfused_384_ms']:.1f} ms, short {f['fused_short_ms']:.1f} vs "
+        f"{f['unfused_short_ms']:.1f} ms, max logit diff {f['max_abs_logit_diff_384']:.1e}"
+    )
+    pr = lev["profile_384"]
+    shares = ", ".join(f"{k} {v:.0%}" for k, v in pr["op_time_share"].items())
+    out.append(f"  where a 384-token fp32 call goes: {shares}")
+    c = lev["caching"]
+    out.append(
+        f"  caching: session creation {c['session_create_ms']:.0f} ms and tokenizer load "
+        f"{c['tokenizer_load_ms']:.0f} ms, "
+        f"paid once instead of per question; per short answer, tokenising {c['tokenise_ms']:.1f} ms and decoding "
+        f"{c['decode_ms']:.1f} ms (Python)"
+    )
+    return out
+
+
+def _fused(stats: dict[str, int]) -> str:
+    return ", ".join(f"{k} x{v}" for k, v in stats.items()) or "none"
+
+
+def render(report: dict[str, Any]) -> str:
+    peak = report["peak"]
+    lines = [
+        f"qaport benchmark: {report['model']} ({_arch(report['architecture'])}) from {report['artifact_dir']}",
+        f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores; measured float32 matmul peak "
+        f"{peak.get('peak_gflops', 0):.0f} GFLOP/s ({peak.get('peak_source', '?')}); mode: {report['mode']}",
+        f"protocol: {report['protocol']['short_questions']} short questions (500-1,000 chars), "
+        f"{report['protocol']['long_questions']} long (4,000-5,000 chars); x pipe = speed-up over the pipeline",
+    ]
+    if report["machine"].get("busy"):
+        lines.append(f"WARNING: {report['machine']['busy']}")
+    if report["machine"].get("contended"):
+        which = ", ".join(f"{k} {v:.0%}" for k, v in report["machine"]["contended"].items())
+        lines.append(f"WARNING: other processes used the CPU during: {which}; those numbers are not reliable")
+    lines += ["", " ".join(f"{name:<{n}}" for name, n in COLUMNS).rstrip()]
+    lines += [row(e) for e in report["systems"]]
+    lines += ["", "targets:"]
+    for t in report["targets"]:
+        mark = "MET   " if t.get("met") else "MISSED"
+        who = f" ({t['system']})" if t.get("system") else ""
+        lines.append(f"  {mark} {t['target']}: {t.get('achieved') or '-'}{who}, needed {t.get('needed', '-')}")
+        if t.get("why"):
+            lines.append(f"         why: {t['why']}")
+    lines += ["", "levers (onnxruntime, model call alone, median ms):", *_levers(report["levers"])]
+    return "\n".join(lines)
+
+
+def _arch(a: dict[str, int]) -> str:
+    return f"{a['layers']} layers, dim {a['dim']}, hidden {a['hidden']}, {a['heads']} heads"
