@@ -41,11 +41,8 @@ def tool_versions() -> dict[str, str]:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def file_entries(root: Path, paths: list[Path]) -> list[dict[str, Any]]:
@@ -53,10 +50,6 @@ def file_entries(root: Path, paths: list[Path]) -> list[dict[str, Any]]:
         {"path": p.relative_to(root).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)}
         for p in sorted(paths)
     ]
-
-
-def files_under(root: Path, directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file())
 
 
 def write_json_atomic(path: Path, doc: Any) -> None:

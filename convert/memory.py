@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from types import TracebackType
 
 import psutil
@@ -48,12 +47,3 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
         self.bytes = max(self.bytes, tree_rss(self._proc))
-
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.start

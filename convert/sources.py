@@ -6,7 +6,6 @@ tokenizer. Problems are reported as one :class:`ModelSourceError` line before an
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from convert.errors import ModelSourceError
+from convert.manifest import sha256_file
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
@@ -63,14 +63,6 @@ class LoadedModel:
     @property
     def config(self) -> Any:
         return self.model.config
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_model(spec: str | None = None, *, seed: int = 0) -> LoadedModel:

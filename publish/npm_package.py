@@ -69,10 +69,8 @@ def run_npm(args: list[str], cwd: Path, what: str) -> subprocess.CompletedProces
 
 
 def sha512_integrity(path: Path) -> str:
-    digest = hashlib.sha512()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+        digest = hashlib.file_digest(fh, "sha512")
     return "sha512-" + base64.b64encode(digest.digest()).decode("ascii")
 
 

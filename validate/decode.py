@@ -18,7 +18,7 @@ The heavy part (the model) is an ``Infer`` callable, so the decoding needs no Te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,12 +239,3 @@ def answer(
     encoded = encode(tokenizer, question, context, max_length=max_length, stride=stride)
     start_logits, end_logits = infer(encoded.input_ids, encoded.attention_mask)
     return decode(encoded, start_logits, end_logits, context, max_answer_len=max_answer_len)
-
-
-def answer_many(
-    infer: Infer,
-    tokenizer: Tokenizer,
-    pairs: Sequence[tuple[str, str]],
-    **kwargs: int,
-) -> list[Answer]:
-    return [answer(infer, tokenizer, q, c, **kwargs) for q, c in pairs]

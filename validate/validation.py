@@ -235,7 +235,7 @@ def run_target(
     return entry
 
 
-def _not_loaded(target: Target, manifest: dict[str, Any], reason: str) -> dict[str, Any]:
+def _not_loaded(target: Target, manifest: dict[str, Any], reason: str, status: str = "failed") -> dict[str, Any]:
     record = manifest["formats"][target.format]
     return {
         "id": target.id,
@@ -244,7 +244,7 @@ def _not_loaded(target: Target, manifest: dict[str, Any], reason: str) -> dict[s
         "runtime": target.runtime,
         "precision": record.get("precision"),
         "size_bytes": sum(f.get("size", 0) for f in record.get("files", [])),
-        "status": "failed",
+        "status": status,
         "reason": reason,
     }
 
@@ -346,18 +346,7 @@ def validate_dir(
             )
             entries.append(entry)
     for target in excluded:
-        entries.append(
-            {
-                "id": target.id,
-                "format": target.format,
-                "name": target.format,
-                "runtime": target.runtime,
-                "precision": manifest["formats"][target.format]["precision"],
-                "status": "not_run",
-                "reason": "excluded by the user",
-                "excluded": True,
-            }
-        )
+        entries.append({**_not_loaded(target, manifest, "excluded by the user", "not_run"), "excluded": True})
     passed = all(e["status"] == "passed" or e.get("excluded") for e in entries) and bool(targets)
     return {
         "schema_version": SCHEMA_VERSION,
