@@ -1,273 +1,242 @@
-"""Synthetic extractive QA: templated news-style paragraphs, questions, and answer spans.
+"""Synthetic extractive-QA corpus: templated news-style paragraphs with distractors.
 
-A paragraph is a few *stories* (a championship game, a person, a company, a city, ...), each a set of
-facts. Every fact has many sentence phrasings and many question phrasings, and paragraphs mix in
-distractor facts and filler sentences, so the model has to read the question's cues instead of
-memorising templates. Answer offsets are recorded while the text is rendered, never searched for.
-Everything is driven by one ``random.Random(seed)``; the same seed gives the same corpus.
+Names come from syllable pools split into disjoint train / held-out halves, so the held-out set
+uses names the model never saw: it must answer from the language cues, not from memory.
 """
 
 from __future__ import annotations
 
 import random
-import string
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from convert.default_model.pools import Pools, check_clean, pools
+BANNED = ("Super Bowl", "Denver", "Broncos", "Carolina", "Panthers", "Levi", "Santa Clara", "San Francisco")
 
-LENGTH_CLASSES = {
-    "tiny": (40, 160),
-    "short": (120, 450),
-    "medium": (450, 1000),
-    "long": (1000, 1650),
-}
-"""Context length in characters; about 5 characters a token, so long is up to ~330 tokens."""
+_ONSETS = ["B", "D", "F", "G", "K", "L", "M", "N", "P", "R", "S", "T", "V", "Z", "H", "C"]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou"]
+_CODAS = ["", "", "n", "r", "l", "s", "t", "m"]
+_ENDINGS = ["", "", "", "a", "o", "en", "er", "on", "is", "ton", "by", "ford"]
+_MASCOTS = ["Hawks", "Lions", "Rangers", "Falcons", "Titans", "Wolves", "Comets", "Pilots", "Stallions", "Giants",
+            "Vikings", "Rockets", "Bears", "Sharks", "Eagles", "Knights", "Mariners", "Raptors", "Hornets", "Foxes",
+            "Owls", "Bison", "Cougars", "Jaguars", "Ravens", "Storm", "Thunder", "Blazers", "Cardinals", "Dolphins",
+            "Orcas", "Lynx", "Mustangs", "Pirates", "Rebels", "Spartans", "Tigers", "Wildcats", "Wizards", "Yetis"]
+_SPORTS = ["American football", "basketball", "hockey", "baseball", "rugby", "soccer", "volleyball", "handball"]
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
+_EVENT_WORDS = ["Cup", "Trophy", "Classic", "Championship", "Shield", "Final", "Series", "Bowl"]
+_KINDS = ["company", "museum", "bakery", "university", "orchestra", "newspaper", "hospital", "airline", "bank"]
 
 
-@dataclass(frozen=True)
-class Fact:
-    """One fact: phrasings of its sentence, and (answer slot, question phrasings) pairs."""
-
-    sentences: tuple[str, ...]
-    questions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+def _word(rng: random.Random, min_syll: int = 2, max_syll: int = 2) -> str:
+    parts = [rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)]
+    for _ in range(rng.randint(min_syll, max_syll) - 1):
+        parts.append(rng.choice(_ONSETS).lower() + rng.choice(_VOWELS) + rng.choice(_CODAS))
+    return "".join(parts) + rng.choice(_ENDINGS)
 
 
 @dataclass
-class Story:
-    slots: dict[str, str]
-    facts: list[Fact]
-    """``facts[0]`` opens the story and is always kept."""
-    subject: tuple[str, ...] = ()
-    """References to the story's subject for ``{S}``: the full name first, then pronoun / short forms."""
-    fillers: tuple[str, ...] = ()
-    title: str = ""
-    boost: Mapping[str, float] = field(default_factory=dict)
-    """Sampling weight of questions by answer slot (default 1): the showcase questions come up more."""
+class Pools:
+    first: list[str]
+    last: list[str]
+    places: list[str]
+    mascots: list[str]
+    words: list[str]
 
 
-@dataclass(frozen=True)
+def make_pools(split: str, seed: int = 1234, size: int = 1500) -> Pools:
+    """Disjoint name pools: the same generator, every name assigned to exactly one split."""
+    rng = random.Random(seed)
+    names: list[str] = []
+    seen: set[str] = set()
+    while len(names) < size * 10:
+        w = _word(rng)
+        if 3 <= len(w) <= 10 and w not in seen and not any(b.split()[0] in w for b in BANNED):
+            seen.add(w)
+            names.append(w)
+    rng.shuffle(names)
+    half = len(names) // 2
+    mine = names[:half] if split == "train" else names[half:]
+    n = len(mine) // 5
+    # team names: a fixed list of real-looking mascots plus generated plurals ("Vaimkes"), so that the
+    # model learns where a team name ends from its shape, not from a closed list
+    mascots = (_MASCOTS[:30] if split == "train" else _MASCOTS[30:]) * 4
+    mascots += [w if w.endswith("s") else w + "s" for w in mine[4 * n :]]
+    return Pools(mine[:n], mine[n : 2 * n], mine[2 * n : 3 * n], mascots, mine[3 * n : 4 * n])
+
+
+@dataclass
 class QA:
     question: str
     answer: str
-    start: int
 
 
 @dataclass
 class Paragraph:
-    title: str
-    context: str
+    sentences: list[str] = field(default_factory=list)
     qas: list[QA] = field(default_factory=list)
 
 
-def render(template: str, slots: Mapping[str, str]) -> tuple[str, dict[str, tuple[int, int]]]:
-    """Fill ``{slot}`` fields, remembering where each slot's value landed (first occurrence)."""
-    out: list[str] = []
-    spans: dict[str, tuple[int, int]] = {}
-    pos = 0
-    for literal, name, _, _ in string.Formatter().parse(template):
-        out.append(literal)
-        pos += len(literal)
-        if name is None:
-            continue
-        value = slots[name]
-        spans.setdefault(name, (pos, pos + len(value)))
-        out.append(value)
-        pos += len(value)
-    text = "".join(out)
-    return text[0].upper() + text[1:], spans
+class Generator:
+    def __init__(self, pools: Pools, rng: random.Random) -> None:
+        self.p, self.rng = pools, rng
 
+    def person(self) -> str:
+        first, last = self.rng.choice(self.p.first), self.rng.choice(self.p.last)
+        r = self.rng.random()
+        if r < 0.15:
+            return f"{first} {self.rng.choice(self.p.first)} {last}"
+        if r < 0.25:
+            return f"{first} {self.rng.choice(self.p.first)[0]}. {last}"
+        return f"{first} {last}"
 
-class Picker:
-    """Draws fresh entities for one paragraph from one side of the pools, never the same one twice."""
+    def place(self) -> str:
+        r = self.rng.random()
+        w = self.rng.choice(self.p.places)
+        if r < 0.1:
+            return f"{self.rng.choice(['New', 'Port', 'East', 'West', 'North', 'South', 'Lake', 'Fort'])} {w}"
+        if r < 0.2:
+            return f"{w} {self.rng.choice(self.p.places)}"
+        return w
 
-    def __init__(self, rng: random.Random, side: Pools) -> None:
-        self.rng = rng
-        self.side = side
-        self.used: set[str] = set()
+    def team(self) -> str:
+        return f"{self.place()} {self.rng.choice(self.p.mascots)}"
 
-    def name(self, kind: str) -> str:
-        """A fresh name of one kind: a real one (``REAL_SHARE``) or one built from a pseudo-word."""
-        real: tuple[str, ...] = getattr(self.side, kind, ())
-        for _ in range(50):
-            if real and self.rng.random() < REAL_SHARE[kind]:
-                value = self.rng.choice(real)
-            else:
-                value = self._pseudo(kind, self.rng.choice(self.side.pseudo))
-            if value not in self.used:
-                self.used.add(value)
-                return value
-        return value
+    def date(self) -> str:
+        return f"{self.rng.choice(_MONTHS)} {self.rng.randint(1, 28)}, {self.rng.randint(1950, 2024)}"
 
-    def _pseudo(self, kind: str, word: str) -> str:
-        if kind == "mascots":
-            return word if word.endswith("s") else word + "s"
-        if kind == "companies":
-            return f"{word} {self.rng.choice(self.side.company_suffixes)}"
-        if kind == "cities" and self.rng.random() < 0.12:
-            return self.rng.choice(("Port {}", "Lake {}", "New {}", "Fort {}", "Saint {}", "{} Falls", "{} Springs")).format(word)
-        return word
+    def event(self) -> str:
+        r = self.rng.random()
+        w = self.rng.choice(self.p.words)
+        kind = self.rng.choice(_EVENT_WORDS)
+        if r < 0.4:
+            return f"{w} {kind} {self.rng.randint(2, 60)}"
+        return f"{w} {kind}"
 
-    def person(self) -> tuple[str, str, str]:
-        """(full name, surname, pronoun)."""
-        surname = self.name("surnames")
-        return f"{self.name('first')} {surname}", surname, self.rng.choice(("he", "she"))
+    def org(self) -> str:
+        w = self.rng.choice(self.p.words)
+        return self.rng.choice([f"{w} Labs", f"{w} Records", f"the {w} Museum", f"{w} Airways", f"{w} Bank",
+                                f"the {w} Institute", f"{w} Motors", f"{w} Press"])
 
-    def city(self) -> str:
-        return self.name("cities")
+    def _conference(self) -> str:
+        w1, w2 = self.rng.choice(self.p.words), self.rng.choice(self.p.words)
+        name = f"{w1} {w2} Conference" if self.rng.random() < 0.5 else f"{w1} Conference"
+        if self.rng.random() < 0.4:
+            name += f" ({''.join(x[0] for x in name.split()).upper()})"
+        return name
 
-    def word(self) -> str:
-        return self.name("words")
+    # --- fact builders: each returns (sentences, qas) ---------------------------------------
+    def game(self) -> Paragraph:
+        rng = self.rng
+        winner, loser = self.team(), self.team()
+        while loser.split()[0] == winner.split()[0]:
+            loser = self.team()
+        event, year = self.event(), rng.randint(1960, 2024)
+        league = f"{rng.choice(self.p.words)} {rng.choice(['League', 'Association', 'Federation'])}"
+        conf_a = self._conference()
+        conf_b = self._conference()
+        hi, lo = rng.randint(14, 45), rng.randint(3, 13)
+        score = f"{hi}{rng.choice(['–', '-'])}{lo}"
+        venue = f"{rng.choice(self.p.words)} {rng.choice(['Stadium', 'Arena', 'Field', 'Park'])}"
+        city = self.place()
+        date = f"{rng.choice(_MONTHS)} {rng.randint(1, 28)}, {year + 1}"
+        sport = rng.choice(_SPORTS)
+        intro = rng.choice([
+            f"{event} was an {sport} game to determine the champion of the {league} for the {year} season.",
+            f"{event} was the final game of the {year} {league} season.",
+            f"The {event} decided the {year} champion of the {league}.",
+        ]).replace("an b", "a b").replace("an h", "a h").replace("an r", "a r").replace("an s", "a s").replace("an v", "a v")
+        win = rng.choice([
+            f"The {conf_a} champion {winner} defeated the {conf_b} champion {loser} {score} to earn their {rng.choice(_ORDINALS)} {event.split()[-1] if event.split()[-1].isalpha() else 'league'} title.",
+            f"The {winner} defeated the {loser} {score}.",
+            f"The {winner} beat the {loser} by a score of {score}.",
+            f"The {loser} lost {score} to the {winner}.",
+            f"In the final, the {winner} won against the {loser}, {score}.",
+            f"The {winner} claimed the title after beating the {loser} {score}.",
+        ])
+        played = rng.choice([
+            f"The game was played on {date}, at {venue} in {city}.",
+            f"It was held at {venue} in {city} on {date}.",
+        ])
+        extra = rng.choice([
+            f"About {rng.randint(20, 99)},{rng.randint(100, 999)} fans attended the game.",
+            f"The league celebrated the occasion with various themed initiatives.",
+            f"Both teams had reached the final after long playoff runs.",
+        ])
+        short = event if rng.random() < 0.5 else " ".join(w for w in event.split() if not w.isdigit())
+        para = Paragraph([intro, win, played, extra])
+        para.qas += [
+            QA(rng.choice([f"Who won the {short}?", f"Which team won the {short}?", "Who won the game?",
+                           f"Who won {short}?", "Which team won the title?"]), winner),
+            QA(rng.choice([f"Who lost the {short}?", f"Which team lost the {short}?",
+                           f"Who did the {winner} defeat?"]), loser),
+            QA(rng.choice([f"Where was the {short} played?", "Where was the game played?",
+                           f"In which stadium was the {short} played?"]), venue),
+            QA(rng.choice([f"When was the {short} played?", "When was the game played?"]), date),
+            QA(rng.choice(["What was the final score?", f"What was the score of the {short}?"]), score),
+        ]
+        return para
 
-    def team(self) -> tuple[str, str]:
-        """(full team name, mascot)."""
-        mascot = self.name("mascots")
-        return f"{self.city()} {mascot}", mascot
+    def biography(self) -> Paragraph:
+        rng = self.rng
+        who, city, date, org = self.person(), self.place(), self.date(), self.org()
+        role = rng.choice(["an engineer", "a painter", "a chemist", "a pilot", "a writer", "a lawyer", "a chef"])
+        year = rng.randint(1960, 2023)
+        s = [
+            rng.choice([f"{who} was born in {city} on {date}.", f"Born on {date} in {city}, {who} grew up near the coast."]),
+            rng.choice([f"{who.split()[0]} worked as {role} before founding {org} in {year}.",
+                        f"In {year}, {who} founded {org}.", f"{org[0].upper() + org[1:]} was founded by {who} in {year}."]),
+        ]
+        n = rng.randint(12, 9000)
+        s.append(rng.choice([f"{org[0].upper() + org[1:]} now employs {n:,} people.", f"Today {org} has {n:,} employees."]))
+        para = Paragraph(s)
+        para.qas += [
+            QA(rng.choice([f"Where was {who} born?", f"In which city was {who} born?"]), city),
+            QA(rng.choice([f"When was {who} born?", f"On what date was {who} born?"]), date),
+            QA(rng.choice([f"Who founded {org}?", f"Who started {org}?"]), who),
+            QA(rng.choice([f"When was {org} founded?", f"In what year was {org} founded?", f"When did {who} found {org}?"]), str(year)),
+            QA(rng.choice([f"How many people does {org} employ?", f"How many employees does {org} have?"]), f"{n:,}"),
+        ]
+        return para
 
-    def year(self, lo: int = 1950, hi: int = 2024) -> str:
-        return str(self.rng.randint(lo, hi))
+    def place_fact(self) -> Paragraph:
+        rng = self.rng
+        city, river, region = self.place(), self.rng.choice(self.p.words), self.rng.choice(self.p.words)
+        pop = rng.randint(2, 900) * 1000 + rng.randint(0, 999)
+        mayor = self.person()
+        year = rng.randint(1100, 1990)
+        s = [
+            rng.choice([f"{city} is a city on the {river} River in the {region} region.",
+                        f"The city of {city} lies on the {river} River, in {region}."]),
+            rng.choice([f"It has a population of {pop:,}.", f"About {pop:,} people live in {city}."]),
+            rng.choice([f"The current mayor is {mayor}.", f"{mayor} has been mayor of {city} since {rng.randint(1990, 2023)}."]),
+        ]
+        first = rng.random() < 0.5
+        s.append(f"The town was first mentioned in {year}." if first else f"{city} received its charter in {year}.")
+        para = Paragraph(s)
+        para.qas += [
+            QA(rng.choice([f"Which river is {city} on?", f"On what river does {city} lie?"]), f"{river} River"),
+            QA(rng.choice([f"How many people live in {city}?", f"What is the population of {city}?"]), f"{pop:,}"),
+            QA(rng.choice([f"Who is the mayor of {city}?", f"Who has been mayor of {city}?"]), mayor),
+            QA(f"When was {city} first mentioned?" if first else f"When did {city} receive its charter?", str(year)),
+            QA(f"In which region is {city}?", region),
+        ]
+        return para
 
-    def date(self, year: str | None = None) -> str:
-        year = year or self.year()
-        month = self.rng.choice(MONTHS)
-        day = self.rng.randint(1, 28)
-        return self.rng.choice((f"{month} {day}, {year}", f"{day} {month} {year}", f"{month} {day}, {year}"))
-
-    def number(self, lo: int, hi: int) -> str:
-        value = self.rng.randint(lo, hi)
-        return f"{value:,}" if value >= 1000 and self.rng.random() < 0.8 else str(value)
-
-    def ordinal(self, n: int) -> str:
-        if n <= len(ORDINAL_WORDS) and self.rng.random() < 0.7:
-            return ORDINAL_WORDS[n - 1]
-        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-        return f"{n}{suffix}"
-
-
-REAL_SHARE = {"first": 0.35, "surnames": 0.3, "cities": 0.3, "mascots": 0.5, "adjectives": 0.5}
-"""How often a real name is drawn instead of a pseudo-word, per kind."""
-MONTHS = (
-    "January February March April May June July August September October November December".split()
-)
-ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
-
-Builder = Callable[[Picker], Story]
-
-
-def _builders() -> dict[str, tuple[Builder, float]]:
-    from convert.default_model import topics_people, topics_places, topics_sport
-
-    return {**topics_sport.BUILDERS, **topics_people.BUILDERS, **topics_places.BUILDERS}
-
-
-def _story_sentences(
-    rng: random.Random, story: Story, budget: int, fillers: tuple[str, ...]
-) -> list[tuple[str, dict[str, tuple[int, int]], Fact | None]]:
-    """Render the story's lead fact and as many others (plus fillers) as fit in ``budget`` chars."""
-    rest = story.facts[1:]
-    rng.shuffle(rest)
-    chosen: list[Fact | str] = [story.facts[0], *rest]
-    for filler in rng.sample(fillers, min(len(fillers), rng.randint(0, 2))):
-        chosen.insert(rng.randint(1, len(chosen)), filler)
-    out: list[tuple[str, dict[str, tuple[int, int]], Fact | None]] = []
-    used = 0
-    for i, item in enumerate(chosen):
-        slots = dict(story.slots)
-        if story.subject:
-            slots["S"] = story.subject[0] if i == 0 else rng.choice(story.subject)
-        template = item if isinstance(item, str) else rng.choice(item.sentences)
-        text, spans = render(template, slots)
-        if i > 0 and used + len(text) + 1 > budget:
-            break
-        out.append((text, spans, None if isinstance(item, str) else item))
-        used += len(text) + 1
-    return out
-
-
-def paragraph(rng: random.Random, side: Pools, lo: int, hi: int, max_questions: int = 4) -> Paragraph:
-    """One paragraph of ``lo``-``hi`` characters (the first story may overshoot ``lo`` a little)."""
-    builders = _builders()
-    picker = Picker(rng, side)
-    target = rng.randint(lo, hi)
-    kinds = list(builders)
-    weights = [w for _, w in builders.values()]
-    parts: list[str] = []
-    length = 0
-    candidates: list[tuple[float, QA]] = []
-    title = ""
-    seen_kinds: set[str] = set()
-    while length < target and len(seen_kinds) < 4:
-        kind = rng.choices(kinds, weights)[0]
-        if kind in seen_kinds and not kind.startswith("person"):
-            continue
-        seen_kinds.add(kind)
-        story = builders[kind][0](picker)
-        title = title or story.title
-        for text, spans, fact in _story_sentences(rng, story, max(target - length, 1), story.fillers + GENERIC_FILLERS):
-            offset = length + (1 if parts else 0)
-            parts.append(text)
-            length = offset + len(text)
-            if fact is None:
-                continue
-            for slot, questions in fact.questions:
-                if slot in spans:
-                    question = rng.choice(questions).format(**story.slots)
-                    answer = text[spans[slot][0] : spans[slot][1]]
-                    qa = QA(question[0].upper() + question[1:], answer, offset + spans[slot][0])
-                    candidates.append((rng.expovariate(story.boost.get(slot, 1.0)), qa))
-    context = " ".join(parts)
-    candidates.sort(key=lambda c: c[0])  # a weighted random order
-    qas: list[QA] = []
-    for _, qa in candidates:
-        if len(qas) < max_questions and all(q.question != qa.question for q in qas):
-            qas.append(qa)
-    return Paragraph(title or "Untitled", context, qas)
-
-
-GENERIC_FILLERS = (
-    "Local newspapers covered the story in detail.",
-    "The weather that week was unusually mild.",
-    "Several details were only made public years later.",
-    "Critics at the time were divided.",
-    "Further information can be found in the city archive.",
-    "The event was broadcast on regional television and radio.",
-    "A short documentary about it was released the following spring.",
-    "Not everyone agreed with this account, and some of it is still debated.",
-)
-
-
-def generate(
-    seed: int, count: int, split: str = "train", mix: Mapping[str, float] | None = None, max_questions: int = 4
-) -> Iterator[Paragraph]:
-    """``count`` paragraphs with at least one question each, lengths drawn from ``mix``."""
-    rng = random.Random(seed)
-    side = pools(split)
-    mix = mix or {"short": 0.45, "medium": 0.35, "long": 0.2}
-    classes = list(mix)
-    made = 0
-    while made < count:
-        lo, hi = LENGTH_CLASSES[rng.choices(classes, [mix[c] for c in classes])[0]]
-        para = paragraph(rng, side, lo, hi, max_questions)
-        if not para.qas:
-            continue
-        if split == "train":
-            check_clean(para.context + " ".join(q.question for q in para.qas))
-        for qa in para.qas:
-            if para.context[qa.start : qa.start + len(qa.answer)] != qa.answer:
-                msg = f"answer {qa.answer!r} is not at {qa.start} in {para.context!r}"
-                raise AssertionError(msg)
-        made += 1
-        yield para
-
-
-def to_squad(paragraphs: list[Paragraph], prefix: str = "q") -> dict[str, object]:
-    """SQuAD v1.1 JSON: one article per paragraph (titles repeat little, so grouping adds nothing)."""
-    data = []
-    n = 0
-    for para in paragraphs:
-        qas = []
-        for qa in para.qas:
-            qas.append({"id": f"{prefix}{n:05d}", "question": qa.question, "answers": [{"text": qa.answer, "answer_start": qa.start}]})
-            n += 1
-        data.append({"title": para.title, "paragraphs": [{"context": para.context, "qas": qas}]})
-    return {"version": "1.1", "data": data}
+    def paragraph(self) -> tuple[str, list[tuple[str, str, int]]]:
+        """One context with 1-3 fact blocks (the rest are distractors) and its QAs with char offsets."""
+        rng = self.rng
+        n_blocks = rng.choices([1, 2, 3], weights=[5, 4, 1])[0]
+        # one block per kind: the others are distractors, and generic questions ("Who won the game?") stay unambiguous
+        kinds = rng.sample([self.game, self.biography, self.place_fact], n_blocks)
+        blocks = [k() for k in kinds]
+        sentences: list[str] = []
+        for b in blocks:
+            sentences += b.sentences
+        text = " ".join(sentences)
+        out = []
+        for b in blocks:
+            for qa in b.qas:
+                if text.count(qa.answer) == 1 and all(x not in text + qa.question for x in BANNED):
+                    out.append((qa.question, qa.answer, text.index(qa.answer)))
+        rng.shuffle(out)
+        return text, out[:4]
