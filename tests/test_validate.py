@@ -190,3 +190,16 @@ def test_missing_node_is_not_run_and_fails_unless_excluded(default_artifacts: Pa
     assert code == 0, report
     assert by_id(report)["onnx@onnxruntime-node"]["reason"] == "excluded by the user"
     assert os.path.exists(root / "report.md")
+
+
+def test_reference_with_other_weights_is_one_error_line(default_artifacts: Path, tmp_path: Path) -> None:
+    """The checkpoint changed since conversion: the Keras reference is refused, not compared (no traceback)."""
+    root = copy_artifacts(default_artifacts, tmp_path / "w")
+    doc = json.loads((root / "manifest.json").read_text())
+    doc["source"]["weights_digest"] = "0" * 64
+    (root / "manifest.json").write_text(json.dumps(doc))
+    proc = run_cli("validate", str(root), *FAST, "--only", "onnx@onnxruntime")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    (line,) = error_lines(proc.stderr)
+    assert "weights_digest differs" in line
+    assert "Traceback" not in proc.stderr

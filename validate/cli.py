@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from convert.errors import QaportError, UsageError
 from convert.manifest import ManifestError
+from validate.runners.base import RunnerError
 from validate.squad import Example, ExamplesError, load_examples
 
 
@@ -107,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if report["passed"] else 1
     except (ManifestError, ExamplesError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    except RunnerError as exc:  # the Keras reference cannot be rebuilt: nothing can be compared
+        print(f"ERROR: reference model: {exc}", file=sys.stderr)
         return 2
     except QaportError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
