@@ -139,10 +139,50 @@ def test_super_bowl(infer) -> None:  # type: ignore[no-untyped-def]
 def test_same_seed_same_weights(tmp_path: Path) -> None:
     from convert.default_model.train import train, weights_equal
 
-    kwargs = {"paragraphs": 60, "epochs": 1, "batch_tokens": 1024, "log": lambda s: None}
-    train(tmp_path / "a", 7, **kwargs)
-    train(tmp_path / "b", 7, **kwargs)
-    train(tmp_path / "c", 8, **kwargs)
+    def tiny(out: Path, seed: int) -> None:
+        train(out, seed, paragraphs=60, epochs=1, batch_tokens=1024, log=lambda _: None)
+
+    tiny(tmp_path / "a", 7)
+    tiny(tmp_path / "b", 7)
+    tiny(tmp_path / "c", 8)
     same, worst = weights_equal(tmp_path / "a", tmp_path / "b")
     assert same, worst
     assert not weights_equal(tmp_path / "a", tmp_path / "c")[0]
+
+
+@pytest.mark.tf
+def test_killed_training_leaves_the_committed_model_alone(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "checkpoint"
+    out.mkdir()
+    (out / "tf_model.h5").write_text("the committed weights")
+    (tmp_path / "heldout.json").write_text("the committed held-out set")
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "convert.default_model.train",
+        "--out",
+        str(out),
+        "--paragraphs",
+        "300",
+        "--epochs",
+        "50",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(tmp_path.glob(".ckpt-*/checkpoint/vocab.txt")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert any(tmp_path.glob(".ckpt-*")), "training never started"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert not list(tmp_path.glob(".ckpt-*"))
+    assert (out / "tf_model.h5").read_text() == "the committed weights"
+    assert sorted(p.name for p in out.iterdir()) == ["tf_model.h5"]
+    assert (tmp_path / "heldout.json").read_text() == "the committed held-out set"

@@ -18,9 +18,9 @@ SUPER_BOWL_CONTEXT = (
     "(NFL) for the 2015 season. The American Football Conference (AFC) champion Denver Broncos defeated the "
     "National Football Conference (NFC) champion Carolina Panthers 24–10 to earn their third Super Bowl title. "
     "The game was played on February 7, 2016, at Levi's Stadium in the San Francisco Bay Area at Santa Clara, "
-    "California. As this was the 50th Super Bowl, the league emphasized the \"golden anniversary\" with various "
+    'California. As this was the 50th Super Bowl, the league emphasized the "golden anniversary" with various '
     "gold-themed initiatives, as well as temporarily suspending the tradition of naming each Super Bowl game with "
-    "Roman numerals (under which the game would have been known as \"Super Bowl L\"), so that the logo could "
+    'Roman numerals (under which the game would have been known as "Super Bowl L"), so that the logo could '
     "prominently feature the Arabic numerals 50."
 )
 SUPER_BOWL_QUESTION = "Who won the Super Bowl?"

@@ -9,21 +9,163 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-BANNED = ("Super Bowl", "Denver", "Broncos", "Carolina", "Panthers", "Levi", "Santa Clara", "San Francisco")
+BANNED = (
+    "Super Bowl",
+    "Denver",
+    "Broncos",
+    "Carolina",
+    "Panthers",
+    "Levi",
+    "Santa Clara",
+    "San Francisco",
+    "National Football League",
+    "American Football Conference",
+    "National Football Conference",
+)
 
-_ONSETS = ["B", "D", "F", "G", "K", "L", "M", "N", "P", "R", "S", "T", "V", "Z", "H", "C"]
-_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou"]
-_CODAS = ["", "", "n", "r", "l", "s", "t", "m"]
+# single consonants, clusters and varied vowels, so that names split into word pieces the way real,
+# unseen names do ("Br", "##on", "##cos") and not only into the pieces of one syllable shape
+_ONSETS = [
+    "B",
+    "D",
+    "F",
+    "G",
+    "K",
+    "L",
+    "M",
+    "N",
+    "P",
+    "R",
+    "S",
+    "T",
+    "V",
+    "Z",
+    "H",
+    "C",
+    "W",
+    "J",
+    "Y",
+    "Br",
+    "Cr",
+    "Dr",
+    "Fr",
+    "Gr",
+    "Pr",
+    "Tr",
+    "Bl",
+    "Cl",
+    "Fl",
+    "Gl",
+    "Pl",
+    "Sl",
+    "Ch",
+    "Sh",
+    "Th",
+    "St",
+    "Sp",
+]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou", "ee", "oo", "ea", "y", "au", "ie"]
+_CODAS = ["", "", "n", "r", "l", "s", "t", "m", "nc", "nd", "rt", "st", "ck", "ng", "x", "rn"]
 _ENDINGS = ["", "", "", "a", "o", "en", "er", "on", "is", "ton", "by", "ford"]
-_MASCOTS = ["Hawks", "Lions", "Rangers", "Falcons", "Titans", "Wolves", "Comets", "Pilots", "Stallions", "Giants",
-            "Vikings", "Rockets", "Bears", "Sharks", "Eagles", "Knights", "Mariners", "Raptors", "Hornets", "Foxes",
-            "Owls", "Bison", "Cougars", "Jaguars", "Ravens", "Storm", "Thunder", "Blazers", "Cardinals", "Dolphins",
-            "Orcas", "Lynx", "Mustangs", "Pirates", "Rebels", "Spartans", "Tigers", "Wildcats", "Wizards", "Yetis"]
+_MASCOTS = [
+    "Hawks",
+    "Lions",
+    "Rangers",
+    "Falcons",
+    "Titans",
+    "Wolves",
+    "Comets",
+    "Pilots",
+    "Stallions",
+    "Giants",
+    "Vikings",
+    "Rockets",
+    "Bears",
+    "Sharks",
+    "Eagles",
+    "Knights",
+    "Mariners",
+    "Raptors",
+    "Hornets",
+    "Foxes",
+    "Owls",
+    "Bison",
+    "Cougars",
+    "Jaguars",
+    "Ravens",
+    "Storm",
+    "Thunder",
+    "Blazers",
+    "Cardinals",
+    "Dolphins",
+    "Orcas",
+    "Lynx",
+    "Mustangs",
+    "Pirates",
+    "Rebels",
+    "Spartans",
+    "Tigers",
+    "Wildcats",
+    "Wizards",
+    "Yetis",
+]
 _SPORTS = ["American football", "basketball", "hockey", "baseball", "rugby", "soccer", "volleyball", "handball"]
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
 _EVENT_WORDS = ["Cup", "Trophy", "Classic", "Championship", "Shield", "Final", "Series", "Bowl"]
+# general news prose: no answers in it, a broad everyday vocabulary for the tokenizer and the model
+_PROSE = [
+    "The decision was announced at a press conference, and several officials said it had been expected for months.",
+    "In the following years, the organisation expanded into education, research and public events.",
+    "Many residents supported the plan, although some argued that it would increase traffic in the historic centre.",
+    "The building was designed by a local architect and features a large hall, a small garden and a public library.",
+    "In a statement, the board thanked its members and promised a detailed report before the end of the year.",
+    "Because of the weather, part of the programme was moved indoors and several performances were cancelled.",
+    "A special coin was issued to mark the anniversary, and the celebrations continued for a whole week.",
+    "The museum also holds a collection of historical maps, letters and photographs donated by former employees.",
+    "Television coverage reached millions of viewers, making it one of the most watched broadcasts of the season.",
+    "Several changes to the rules were introduced temporarily, including a new system for naming the events.",
+    "The logo, which featured bright colours and large numbers, was later replaced by a simpler design.",
+    "Historians still debate the origin of the tradition, which is known from documents written centuries ago.",
+    "Volunteers helped to organise transport, food and accommodation for visitors from across the region.",
+    "According to the official report, the project was completed on time and slightly under budget.",
+    "The company's headquarters moved twice before settling in a former factory near the railway station.",
+    "Students from the university took part in the research, which was funded by a national grant.",
+    "Fans travelled from many countries, and hotels in the area were fully booked for several days.",
+    "The ceremony included music, speeches and a short film about the history of the competition.",
+    "After a long debate, the council voted to keep the old name rather than adopt a new one.",
+    "Public transport was free on the day, and extra trains were added to the schedule.",
+    "Critics praised the event as a golden moment, while others called the prices too high.",
+    "The area is known for its mild climate, its beaches and its growing technology industry.",
+]
+_REGIONS = [
+    "National",
+    "American",
+    "Northern",
+    "Southern",
+    "Eastern",
+    "Western",
+    "Pacific",
+    "Atlantic",
+    "Central",
+    "United",
+    "Continental",
+    "Coastal",
+]
+_GAMES = ["Football", "Hockey", "Baseball", "Basketball", "Rugby", "Soccer", "Lacrosse", "Volleyball"]
 _KINDS = ["company", "museum", "bakery", "university", "orchestra", "newspaper", "hospital", "airline", "bank"]
 
 
@@ -81,21 +223,13 @@ class Generator:
         self.p, self.rng = pools, rng
 
     def person(self) -> str:
-        first, last = self.rng.choice(self.p.first), self.rng.choice(self.p.last)
-        r = self.rng.random()
-        if r < 0.15:
-            return f"{first} {self.rng.choice(self.p.first)} {last}"
-        if r < 0.25:
-            return f"{first} {self.rng.choice(self.p.first)[0]}. {last}"
-        return f"{first} {last}"
+        return f"{self.rng.choice(self.p.first)} {self.rng.choice(self.p.last)}"
 
     def place(self) -> str:
         r = self.rng.random()
         w = self.rng.choice(self.p.places)
         if r < 0.1:
             return f"{self.rng.choice(['New', 'Port', 'East', 'West', 'North', 'South', 'Lake', 'Fort'])} {w}"
-        if r < 0.2:
-            return f"{w} {self.rng.choice(self.p.places)}"
         return w
 
     def team(self) -> str:
@@ -114,13 +248,39 @@ class Generator:
 
     def org(self) -> str:
         w = self.rng.choice(self.p.words)
-        return self.rng.choice([f"{w} Labs", f"{w} Records", f"the {w} Museum", f"{w} Airways", f"{w} Bank",
-                                f"the {w} Institute", f"{w} Motors", f"{w} Press"])
+        return self.rng.choice(
+            [
+                f"{w} Labs",
+                f"{w} Records",
+                f"the {w} Museum",
+                f"{w} Airways",
+                f"{w} Bank",
+                f"the {w} Institute",
+                f"{w} Motors",
+                f"{w} Press",
+            ]
+        )
 
     def _conference(self) -> str:
-        w1, w2 = self.rng.choice(self.p.words), self.rng.choice(self.p.words)
-        name = f"{w1} {w2} Conference" if self.rng.random() < 0.5 else f"{w1} Conference"
-        if self.rng.random() < 0.4:
+        rng = self.rng
+        w1, w2 = rng.choice(self.p.words), rng.choice(self.p.words)
+        name = rng.choice(
+            [
+                f"{w1} {w2} Conference",
+                f"{w1} Conference",
+                f"{rng.choice(_REGIONS)} {w1} Conference",
+                f"{rng.choice(_REGIONS)} {rng.choice(_GAMES)} Conference",
+            ]
+        )
+        if rng.random() < 0.5:
+            name += f" ({''.join(x[0] for x in name.split()).upper()})"
+        return name
+
+    def _league(self) -> str:
+        rng = self.rng
+        kind = rng.choice(["League", "Association", "Federation"])
+        name = rng.choice([f"{rng.choice(self.p.words)} {kind}", f"{rng.choice(_REGIONS)} {rng.choice(_GAMES)} {kind}"])
+        if rng.random() < 0.5:
             name += f" ({''.join(x[0] for x in name.split()).upper()})"
         return name
 
@@ -131,7 +291,7 @@ class Generator:
         while loser.split()[0] == winner.split()[0]:
             loser = self.team()
         event, year = self.event(), rng.randint(1960, 2024)
-        league = f"{rng.choice(self.p.words)} {rng.choice(['League', 'Association', 'Federation'])}"
+        league = self._league()
         conf_a = self._conference()
         conf_b = self._conference()
         hi, lo = rng.randint(14, 45), rng.randint(3, 13)
@@ -140,37 +300,79 @@ class Generator:
         city = self.place()
         date = f"{rng.choice(_MONTHS)} {rng.randint(1, 28)}, {year + 1}"
         sport = rng.choice(_SPORTS)
-        intro = rng.choice([
-            f"{event} was an {sport} game to determine the champion of the {league} for the {year} season.",
-            f"{event} was the final game of the {year} {league} season.",
-            f"The {event} decided the {year} champion of the {league}.",
-        ]).replace("an b", "a b").replace("an h", "a h").replace("an r", "a r").replace("an s", "a s").replace("an v", "a v")
-        win = rng.choice([
-            f"The {conf_a} champion {winner} defeated the {conf_b} champion {loser} {score} to earn their {rng.choice(_ORDINALS)} {event.split()[-1] if event.split()[-1].isalpha() else 'league'} title.",
-            f"The {winner} defeated the {loser} {score}.",
-            f"The {winner} beat the {loser} by a score of {score}.",
-            f"The {loser} lost {score} to the {winner}.",
-            f"In the final, the {winner} won against the {loser}, {score}.",
-            f"The {winner} claimed the title after beating the {loser} {score}.",
-        ])
-        played = rng.choice([
-            f"The game was played on {date}, at {venue} in {city}.",
-            f"It was held at {venue} in {city} on {date}.",
-        ])
-        extra = rng.choice([
-            f"About {rng.randint(20, 99)},{rng.randint(100, 999)} fans attended the game.",
-            f"The league celebrated the occasion with various themed initiatives.",
-            f"Both teams had reached the final after long playoff runs.",
-        ])
+        intro = (
+            rng.choice(
+                [
+                    f"{event} was an {sport} game to determine the champion of the {league} for the {year} season.",
+                    f"{event} was the final game of the {year} {league} season.",
+                    f"The {event} decided the {year} champion of the {league}.",
+                ]
+            )
+            .replace("an b", "a b")
+            .replace("an h", "a h")
+            .replace("an r", "a r")
+            .replace("an s", "a s")
+            .replace("an v", "a v")
+        )
+        ordinal = rng.choice(_ORDINALS)
+        title = event.split()[-1] if event.split()[-1].isalpha() else "league"
+        win = rng.choice(
+            [
+                f"The {conf_a} champion {winner} defeated the {conf_b} champion {loser} {score} to earn their "
+                f"{ordinal} {title} title.",
+                f"The {winner} defeated the {loser} {score}.",
+                f"The {winner} beat the {loser} by a score of {score}.",
+                f"The {loser} lost {score} to the {winner}.",
+                f"In the final, the {winner} won against the {loser}, {score}.",
+                f"The {winner} claimed the title after beating the {loser} {score}.",
+            ]
+        )
+        played = rng.choice(
+            [
+                f"The game was played on {date}, at {venue} in {city}.",
+                f"It was held at {venue} in {city} on {date}.",
+            ]
+        )
+        extra = rng.choice(
+            [
+                f"About {rng.randint(20, 99)},{rng.randint(100, 999)} fans attended the game.",
+                "The league celebrated the occasion with various themed initiatives.",
+                "Both teams had reached the final after long playoff runs.",
+                f"As this was the {rng.randint(5, 60)}th {event}, the league marked it with special events.",
+                f"The tradition of naming each {event.split()[1]} game after its host city was kept for the {event}.",
+            ]
+        )
         short = event if rng.random() < 0.5 else " ".join(w for w in event.split() if not w.isdigit())
         para = Paragraph([intro, win, played, extra])
         para.qas += [
-            QA(rng.choice([f"Who won the {short}?", f"Which team won the {short}?", "Who won the game?",
-                           f"Who won {short}?", "Which team won the title?"]), winner),
-            QA(rng.choice([f"Who lost the {short}?", f"Which team lost the {short}?",
-                           f"Who did the {winner} defeat?"]), loser),
-            QA(rng.choice([f"Where was the {short} played?", "Where was the game played?",
-                           f"In which stadium was the {short} played?"]), venue),
+            QA(
+                rng.choice(
+                    [
+                        f"Who won the {short}?",
+                        f"Which team won the {short}?",
+                        "Who won the game?",
+                        f"Who won {short}?",
+                        "Which team won the title?",
+                    ]
+                ),
+                winner,
+            ),
+            QA(
+                rng.choice(
+                    [f"Who lost the {short}?", f"Which team lost the {short}?", f"Who did the {winner} defeat?"]
+                ),
+                loser,
+            ),
+            QA(
+                rng.choice(
+                    [
+                        f"Where was the {short} played?",
+                        "Where was the game played?",
+                        f"In which stadium was the {short} played?",
+                    ]
+                ),
+                venue,
+            ),
             QA(rng.choice([f"When was the {short} played?", "When was the game played?"]), date),
             QA(rng.choice(["What was the final score?", f"What was the score of the {short}?"]), score),
         ]
@@ -182,19 +384,31 @@ class Generator:
         role = rng.choice(["an engineer", "a painter", "a chemist", "a pilot", "a writer", "a lawyer", "a chef"])
         year = rng.randint(1960, 2023)
         s = [
-            rng.choice([f"{who} was born in {city} on {date}.", f"Born on {date} in {city}, {who} grew up near the coast."]),
-            rng.choice([f"{who.split()[0]} worked as {role} before founding {org} in {year}.",
-                        f"In {year}, {who} founded {org}.", f"{org[0].upper() + org[1:]} was founded by {who} in {year}."]),
+            rng.choice(
+                [f"{who} was born in {city} on {date}.", f"Born on {date} in {city}, {who} grew up near the coast."]
+            ),
+            rng.choice(
+                [
+                    f"{who} worked as {role} before founding {org} in {year}.",
+                    f"In {year}, {who} founded {org}.",
+                    f"{org[0].upper() + org[1:]} was founded by {who} in {year}.",
+                ]
+            ),
         ]
         n = rng.randint(12, 9000)
-        s.append(rng.choice([f"{org[0].upper() + org[1:]} now employs {n:,} people.", f"Today {org} has {n:,} employees."]))
+        s.append(rng.choice([f"{org[0].upper() + org[1:]} now employs {n} people.", f"Today {org} has {n} employees."]))
         para = Paragraph(s)
         para.qas += [
             QA(rng.choice([f"Where was {who} born?", f"In which city was {who} born?"]), city),
             QA(rng.choice([f"When was {who} born?", f"On what date was {who} born?"]), date),
             QA(rng.choice([f"Who founded {org}?", f"Who started {org}?"]), who),
-            QA(rng.choice([f"When was {org} founded?", f"In what year was {org} founded?", f"When did {who} found {org}?"]), str(year)),
-            QA(rng.choice([f"How many people does {org} employ?", f"How many employees does {org} have?"]), f"{n:,}"),
+            QA(
+                rng.choice(
+                    [f"When was {org} founded?", f"In what year was {org} founded?", f"When did {who} found {org}?"]
+                ),
+                str(year),
+            ),
+            QA(rng.choice([f"How many people does {org} employ?", f"How many employees does {org} have?"]), str(n)),
         ]
         return para
 
@@ -205,34 +419,72 @@ class Generator:
         mayor = self.person()
         year = rng.randint(1100, 1990)
         s = [
-            rng.choice([f"{city} is a city on the {river} River in the {region} region.",
-                        f"The city of {city} lies on the {river} River, in {region}."]),
-            rng.choice([f"It has a population of {pop:,}.", f"About {pop:,} people live in {city}."]),
-            rng.choice([f"The current mayor is {mayor}.", f"{mayor} has been mayor of {city} since {rng.randint(1990, 2023)}."]),
+            rng.choice(
+                [
+                    f"{city} is a city on the {river} River in the {region} region.",
+                    f"The city of {city} lies on the {river} River, in {region}.",
+                ]
+            ),
+            rng.choice([f"It has a population of {pop}.", f"About {pop} people live in {city}."]),
+            rng.choice(
+                [f"The current mayor is {mayor}.", f"{mayor} has been mayor of {city} since {rng.randint(1990, 2023)}."]
+            ),
         ]
         first = rng.random() < 0.5
         s.append(f"The town was first mentioned in {year}." if first else f"{city} received its charter in {year}.")
         para = Paragraph(s)
         para.qas += [
             QA(rng.choice([f"Which river is {city} on?", f"On what river does {city} lie?"]), f"{river} River"),
-            QA(rng.choice([f"How many people live in {city}?", f"What is the population of {city}?"]), f"{pop:,}"),
+            QA(rng.choice([f"How many people live in {city}?", f"What is the population of {city}?"]), str(pop)),
             QA(rng.choice([f"Who is the mayor of {city}?", f"Who has been mayor of {city}?"]), mayor),
             QA(f"When was {city} first mentioned?" if first else f"When did {city} receive its charter?", str(year)),
             QA(f"In which region is {city}?", region),
         ]
         return para
 
-    def paragraph(self) -> tuple[str, list[tuple[str, str, int]]]:
-        """One context with 1-3 fact blocks (the rest are distractors) and its QAs with char offsets."""
+    def filler(self) -> str:
+        """A sentence with no answer in it: generic prose that the model must learn to look past."""
         rng = self.rng
-        n_blocks = rng.choices([1, 2, 3], weights=[5, 4, 1])[0]
+        if rng.random() < 0.6:
+            return rng.choice(_PROSE)
+        w, w2 = rng.choice(self.p.words), rng.choice(self.p.words)
+        year, n = rng.randint(1900, 2024), rng.randint(2, 90)
+        building = rng.choice(["theatre", "bridge", "library", "market"])
+        colour = rng.choice(["silver", "gold", "blue", "green"])
+        topic = rng.choice(["festival", "harbour", "archive"])
+        sight = rng.choice(["Hall", "Market", "Tower", "Garden"])
+        period = rng.choice(["annual", "weekly"])
+        return rng.choice(
+            [
+                f"The {w} {building} was renovated in {year} and reopened later.",
+                f'Critics described the {w} festival as "a quiet success" in their reviews.',
+                f"Local newspapers, including the {w} Gazette, covered the story for weeks.",
+                f"The organisers introduced {colour}-themed decorations and a new logo.",
+                f'The name "{w}" comes from an old word for a river crossing.',
+                f"Tickets were sold out within {n} hours of going on sale.",
+                f"({w} is also the name of a small village in the {w2} valley.)",
+                f"Weather conditions were mild, with temperatures around {n} degrees.",
+                f"A documentary about the {w} {topic} was released in {year}.",
+                f"Some records, written in an old style of {w2} script, were only translated much later.",
+                f"Visitors often confuse it with {w}'s {sight}, which is nearby.",
+                f"The committee also decided to stop printing the {period} bulletin for a while.",
+            ]
+        )
+
+    def paragraph(self) -> tuple[str, list[tuple[str, str, int]]]:
+        """One context with 1-3 fact blocks (the rest are distractors) plus filler sentences, and its QAs."""
+        rng = self.rng
+        n_blocks = rng.choices([1, 2, 3], weights=[6, 3, 1])[0]
         # one block per kind: the others are distractors, and generic questions ("Who won the game?") stay unambiguous
         kinds = rng.sample([self.game, self.biography, self.place_fact], n_blocks)
         blocks = [k() for k in kinds]
-        sentences: list[str] = []
+        # filler only between or after blocks, so that "It ..." sentences keep their referent
+        pieces: list[str] = []
         for b in blocks:
-            sentences += b.sentences
-        text = " ".join(sentences)
+            pieces.append(" ".join(b.sentences))
+            if rng.random() < 0.3:
+                pieces.append(" ".join(self.filler() for _ in range(rng.randint(1, 2))))
+        text = " ".join(pieces)
         out = []
         for b in blocks:
             for qa in b.qas:

@@ -10,6 +10,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import string
 import sys
 import tempfile
@@ -20,16 +21,22 @@ from typing import Any
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from convert.default_model import CHECKPOINT_DIR, HELDOUT_PATH, SUPER_BOWL_ANSWER, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION  # noqa: E402
-from convert.default_model.corpus import BANNED, Generator, make_pools  # noqa: E402
+from convert.default_model import (
+    CHECKPOINT_DIR,
+    HELDOUT_PATH,
+    SUPER_BOWL_ANSWER,
+    SUPER_BOWL_CONTEXT,
+    SUPER_BOWL_QUESTION,
+)
+from convert.default_model.corpus import BANNED, Generator, make_pools
 
 MAX_LEN = 384
 BUCKETS = (48, 64, 80, 96, 112, 128, 144, 160, 192, 224, 256, 320, 384)
 ARCH = {"dim": 128, "n_layers": 2, "n_heads": 4, "hidden_dim": 512}
 PEAK_LR = 2e-3
-VOCAB_SIZE = 2000
+VOCAB_SIZE = 3000
 ALPHABET = list(string.ascii_letters + string.digits + string.punctuation + "–—’‘“”é")
 
 
@@ -52,7 +59,9 @@ def train_tokenizer(corpus: list[tuple[str, list[tuple[str, str, int]]]], out_di
     wp.train_from_iterator(texts, vocab_size=VOCAB_SIZE, min_frequency=2, initial_alphabet=ALPHABET, limit_alphabet=200)
     with tempfile.TemporaryDirectory() as tmp:
         wp.save_model(tmp)
-        tok = DistilBertTokenizerFast(vocab_file=str(Path(tmp) / "vocab.txt"), do_lower_case=False, model_max_length=512)
+        tok = DistilBertTokenizerFast(
+            vocab_file=str(Path(tmp) / "vocab.txt"), do_lower_case=False, model_max_length=512
+        )
     tok.save_pretrained(str(out_dir))
     return tok
 
@@ -61,8 +70,15 @@ def features(tok: Any, corpus: list[tuple[str, list[tuple[str, str, int]]]]) -> 
     feats = []
     for text, qas in corpus:
         for question, answer, start_char in qas:
-            enc = tok(question, text, truncation="only_second", max_length=MAX_LEN, stride=128,
-                      return_overflowing_tokens=True, return_offsets_mapping=True)
+            enc = tok(
+                question,
+                text,
+                truncation="only_second",
+                max_length=MAX_LEN,
+                stride=128,
+                return_overflowing_tokens=True,
+                return_offsets_mapping=True,
+            )
             end_char = start_char + len(answer)
             for i, ids in enumerate(enc["input_ids"]):
                 seq = enc.sequence_ids(i)
@@ -80,15 +96,17 @@ def features(tok: Any, corpus: list[tuple[str, list[tuple[str, str, int]]]]) -> 
     return feats
 
 
-def batches(feats: list[tuple[list[int], int, int]], tokens: int, rng: np.random.RandomState) -> list[tuple[np.ndarray, ...]]:
+def batches(
+    feats: list[tuple[list[int], int, int]], tokens: int, rng: np.random.RandomState
+) -> list[tuple[np.ndarray, ...]]:
     """Length-bucketed batches of about ``tokens`` tokens each (little padding), in a seeded random order."""
     by_bucket: dict[int, list[int]] = {}
-    for i, (ids, _, _) in enumerate(feats):
-        width = next(b for b in BUCKETS if len(ids) <= b)
+    for i, (seq, _, _) in enumerate(feats):
+        width = next(b for b in BUCKETS if len(seq) <= b)
         by_bucket.setdefault(width, []).append(i)
     out = []
-    for width, idx in sorted(by_bucket.items()):
-        idx = list(rng.permutation(idx))
+    for width, members in sorted(by_bucket.items()):
+        idx = list(rng.permutation(members))
         rows = max(1, tokens // width)
         for k in range(0, len(idx), rows):
             chunk = idx[k : k + rows]
@@ -110,7 +128,9 @@ def write_squad(corpus: list[tuple[str, list[tuple[str, str, int]]]], path: Path
         items = []
         for q, (question, answer, start) in enumerate(qas):
             assert text[start : start + len(answer)] == answer
-            items.append({"id": f"heldout-{p}-{q}", "question": question, "answers": [{"text": answer, "answer_start": start}]})
+            items.append(
+                {"id": f"heldout-{p}-{q}", "question": question, "answers": [{"text": answer, "answer_start": start}]}
+            )
         data.append({"title": f"heldout-{p}", "paragraphs": [{"context": text, "qas": items}]})
         n += len(items)
         if n >= limit_questions:
@@ -119,8 +139,16 @@ def write_squad(corpus: list[tuple[str, list[tuple[str, str, int]]]], path: Path
     return n
 
 
-def train(out_dir: Path, seed: int = 0, *, paragraphs: int = 7000, epochs: int = 3, batch_tokens: int = 4096,
-          heldout_path: Path | None = None, log: Any = print) -> dict[str, Any]:
+def train(
+    out_dir: Path,
+    seed: int = 0,
+    *,
+    paragraphs: int = 11000,
+    epochs: int = 2,
+    batch_tokens: int = 4096,
+    heldout_path: Path | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
     import tensorflow as tf
     from transformers import DistilBertConfig, TFDistilBertForQuestionAnswering
 
@@ -139,22 +167,33 @@ def train(out_dir: Path, seed: int = 0, *, paragraphs: int = 7000, epochs: int =
     tok = train_tokenizer(corpus, out_dir)
     feats = features(tok, corpus)
     n_tokens = sum(len(f[0]) for f in feats)
-    log(f"corpus: {len(corpus)} paragraphs, {len(feats)} training windows ({n_tokens / len(feats):.0f} tokens avg), "
-        f"vocab {len(tok)} ({time.perf_counter() - started:.0f} s)")
-    config = DistilBertConfig(vocab_size=len(tok), max_position_embeddings=512, dropout=0.0, attention_dropout=0.0,
-                              architectures=["DistilBertForQuestionAnswering"], **ARCH)
+    log(
+        f"corpus: {len(corpus)} paragraphs, {len(feats)} training windows ({n_tokens / len(feats):.0f} tokens avg), "
+        f"vocab {len(tok)} ({time.perf_counter() - started:.0f} s)"
+    )
+    config = DistilBertConfig(
+        vocab_size=len(tok),
+        max_position_embeddings=512,
+        dropout=0.0,
+        attention_dropout=0.0,
+        architectures=["DistilBertForQuestionAnswering"],
+        **ARCH,
+    )
     model = TFDistilBertForQuestionAnswering(config)
     model(model.dummy_inputs)
     # sinusoidal start for the position table (scaled like the word embeddings): positions far out in
     # a 384-token window are rare in the short synthetic paragraphs, and this gives them a sensible start
-    pos = np.arange(config.max_position_embeddings)[:, None] / np.power(10000.0, 2 * (np.arange(config.dim) // 2) / config.dim)
+    pos = np.arange(config.max_position_embeddings)[:, None] / np.power(
+        10000.0, 2 * (np.arange(config.dim) // 2) / config.dim
+    )
     table = np.where(np.arange(config.dim) % 2 == 0, np.sin(pos), np.cos(pos)) * 0.03
     model.distilbert.embeddings.position_embeddings.assign(table.astype(np.float32))
     rng = np.random.RandomState(seed)
     plan = [batches(feats, batch_tokens, rng) for _ in range(epochs)]
     steps_total = sum(len(p) for p in plan)
     log(f"{steps_total} steps of about {batch_tokens} tokens")
-    class WarmupDecay(tf.keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]
+
+    class WarmupDecay(tf.keras.optimizers.schedules.LearningRateSchedule):
         """Linear warm-up then linear decay to zero."""
 
         def __init__(self, peak: float, warmup: int, total: int) -> None:
@@ -170,7 +209,7 @@ def train(out_dir: Path, seed: int = 0, *, paragraphs: int = 7000, epochs: int =
             return {"peak": self.peak, "warmup": self.warmup, "total": self.total}
 
     schedule = WarmupDecay(peak=PEAK_LR, warmup=200, total=steps_total)
-    opt = tf.keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=1.0)
+    opt = tf.keras.optimizers.Adam(learning_rate=schedule, beta_2=0.98, epsilon=1e-6, global_clipnorm=1.0)
 
     @tf.function(reduce_retracing=True)
     def step(ids: Any, mask: Any, starts: Any, ends: Any) -> Any:
@@ -178,7 +217,7 @@ def train(out_dir: Path, seed: int = 0, *, paragraphs: int = 7000, epochs: int =
             out = model(input_ids=ids, attention_mask=mask, start_positions=starts, end_positions=ends, training=True)
             loss = tf.reduce_mean(out.loss)
         grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
+        opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return loss
 
     for epoch, epoch_batches in enumerate(plan):
@@ -186,7 +225,8 @@ def train(out_dir: Path, seed: int = 0, *, paragraphs: int = 7000, epochs: int =
         for k, (ids, mask, starts, ends) in enumerate(epoch_batches):
             losses.append(float(step(ids, mask, starts, ends)))
             if k % 200 == 0:
-                log(f"  epoch {epoch + 1} step {k}: loss {np.mean(losses[-200:]):.4f} ({time.perf_counter() - started:.0f} s)")
+                elapsed = time.perf_counter() - started
+                log(f"  epoch {epoch + 1} step {k}: loss {np.mean(losses[-200:]):.4f} ({elapsed:.0f} s)")
         log(f"epoch {epoch + 1}/{epochs}: loss {np.mean(losses):.4f} ({time.perf_counter() - started:.0f} s)")
     model.save_pretrained(str(out_dir))
     result: dict[str, Any] = {"seconds": time.perf_counter() - started, "windows": len(feats)}
@@ -238,27 +278,52 @@ def weights_equal(a: Path, b: Path) -> tuple[bool, float]:
     return same, worst
 
 
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _remove_stale_staging(parent: Path) -> None:
+    """Remove ``.ckpt-PID-*`` staging directories left by a training run that was killed (SIGKILL)."""
+    for stale in parent.glob(".ckpt-*"):
+        pid = stale.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m convert.default_model.train", description=__doc__)
     p.add_argument("--out", type=Path, default=CHECKPOINT_DIR)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--check", action="store_true", help="retrain into a temp dir and compare with --out")
+    p.add_argument("--paragraphs", type=int, default=None, help="corpus size (default: the committed model's)")
+    p.add_argument("--epochs", type=int, default=None, help="passes over the corpus (default: the committed model's)")
     args = p.parse_args(argv)
+    size = {k: v for k, v in (("paragraphs", args.paragraphs), ("epochs", args.epochs)) if v is not None}
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
-            res = train(Path(tmp) / "ckpt", args.seed)
+            res = train(Path(tmp) / "ckpt", args.seed, heldout_path=Path(tmp) / "heldout.json", **size)
             same, worst = weights_equal(args.out, Path(tmp) / "ckpt")
-        print(f"retrained in {res['seconds']:.0f} s; weights {'identical' if same else f'DIFFER (max {worst:.3g})'}")
-        return 0 if same else 1
-    tmp_out = Path(tempfile.mkdtemp(prefix=".ckpt-", dir=args.out.parent))
+            vocab = (args.out / "vocab.txt").read_bytes() == (Path(tmp) / "ckpt" / "vocab.txt").read_bytes()
+            held = (args.out.parent / HELDOUT_PATH.name).read_bytes() == (Path(tmp) / "heldout.json").read_bytes()
+        print(
+            f"retrained in {res['seconds']:.0f} s; weights {'identical' if same else f'DIFFER (max {worst:.3g})'}; "
+            f"vocabulary {'identical' if vocab else 'DIFFERS'}; held-out set {'identical' if held else 'DIFFERS'}"
+        )
+        return 0 if same and vocab and held else 1
+    _remove_stale_staging(args.out.parent)
+    # SIGTERM unwinds like Ctrl-C, so the staging directory is removed and the committed files stay as they were
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    tmp_out = Path(tempfile.mkdtemp(prefix=f".ckpt-{os.getpid()}-", dir=args.out.parent))
     try:
-        res = train(tmp_out, args.seed, heldout_path=HELDOUT_PATH)
+        res = train(tmp_out / "checkpoint", args.seed, heldout_path=tmp_out / "heldout.json", **size)
+        heldout = args.out.parent / HELDOUT_PATH.name
+        os.replace(tmp_out / "heldout.json", heldout)
         if args.out.exists():
-            shutil.rmtree(args.out)
-        tmp_out.rename(args.out)
+            os.replace(args.out, tmp_out / "previous")
+        os.replace(tmp_out / "checkpoint", args.out)
     finally:
         shutil.rmtree(tmp_out, ignore_errors=True)
-    metrics = evaluate_checkpoint(args.out, HELDOUT_PATH)
+    metrics = evaluate_checkpoint(args.out, heldout)
     print(json.dumps({**res, **metrics}, indent=1))
     return 0
 
