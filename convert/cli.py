@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -50,6 +51,9 @@ def summary(conv: object) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     start = time.perf_counter()
+    # Ctrl-C must interrupt (and clean up) even when started from a shell that ignores SIGINT for
+    # background jobs, which Python would otherwise inherit
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         formats = parse_formats(args.formats)
         if args.fixed_length is not None and not 8 <= args.fixed_length <= 512:

@@ -52,10 +52,15 @@ class Conversion:
 
 
 def weights_digest(model: Any) -> str:
-    """sha256 over every variable's name and bytes: identifies the weights whatever the source."""
+    """sha256 over every variable's name and bytes: identifies the weights whatever the source.
+
+    Names are taken without their first component, Keras' per-process model instance name
+    (``tf_distil_bert_for_question_answering_1/...`` when another model was built first).
+    """
     digest = hashlib.sha256()
-    for var in sorted(model.variables, key=lambda v: v.name):
-        digest.update(var.name.encode())
+    named = sorted((var.name.split("/", 1)[-1], var) for var in model.variables)
+    for name, var in named:
+        digest.update(name.encode())
         digest.update(var.numpy().tobytes())
     return digest.hexdigest()
 
