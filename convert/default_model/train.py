@@ -55,8 +55,19 @@ def train_tokenizer(corpus: list[tuple[str, list[tuple[str, str, int]]]], out_di
     from transformers import DistilBertTokenizerFast
 
     texts = [t for t, _ in corpus] + [q for _, qas in corpus for q, _, _ in qas]
+    # tokenizers' trainer numbers the "##c" pieces in hash-map order, which changes merge tie-breaks from run
+    # to run (huggingface/tokenizers#1794); listing every "##c" up front gives them fixed ids: same vocabulary
+    chars = sorted({c for t in texts for c in t if not c.isspace()} | set(ALPHABET))
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + ["##" + c for c in chars]
     wp = BertWordPieceTokenizer(lowercase=False, strip_accents=False, clean_text=True, handle_chinese_chars=True)
-    wp.train_from_iterator(texts, vocab_size=VOCAB_SIZE, min_frequency=2, initial_alphabet=ALPHABET, limit_alphabet=200)
+    wp.train_from_iterator(
+        texts,
+        vocab_size=VOCAB_SIZE,
+        min_frequency=2,
+        initial_alphabet=ALPHABET,
+        limit_alphabet=200,
+        special_tokens=specials,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         wp.save_model(tmp)
         tok = DistilBertTokenizerFast(
@@ -153,8 +164,11 @@ def train(
     from transformers import DistilBertConfig, TFDistilBertForQuestionAnswering
 
     started = time.perf_counter()
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.config.threading.set_intra_op_parallelism_threads(2)
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        tf.config.threading.set_intra_op_parallelism_threads(2)
+    except RuntimeError:  # TensorFlow already running in this process (tests): op determinism still holds
+        pass
     tf.keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -258,24 +272,30 @@ def evaluate_checkpoint(ckpt: Path, heldout: Path) -> dict[str, Any]:
     return {**evaluate(preds, examples), "super_bowl": sb.as_dict(), "super_bowl_ok": sb.text == SUPER_BOWL_ANSWER}
 
 
-def weights_equal(a: Path, b: Path) -> tuple[bool, float]:
+def _datasets(path: Path) -> dict[str, np.ndarray]:
+    """Weights by name, without Keras' per-process instance suffix (``..._answering_1/``)."""
+    import re
+
     import h5py
 
-    worst = 0.0
-    same = True
-    with h5py.File(a / "tf_model.h5", "r") as fa, h5py.File(b / "tf_model.h5", "r") as fb:
-        names: list[str] = []
-        fa.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
-        for n in names:
-            if n not in fb:
-                return False, float("inf")
-            x, y = np.asarray(fa[n]), np.asarray(fb[n])
-            if x.shape != y.shape:
-                return False, float("inf")
-            d = float(np.abs(x.astype(np.float64) - y.astype(np.float64)).max()) if x.size else 0.0
-            worst = max(worst, d)
-            same = same and np.array_equal(x, y)
-    return same, worst
+    out: dict[str, np.ndarray] = {}
+    with h5py.File(path, "r") as f:
+
+        def visit(name: str, obj: Any) -> None:
+            if isinstance(obj, h5py.Dataset):
+                out[re.sub(r"(tf_distil_bert_for_question_answering)_\d+", r"\1", name)] = np.asarray(obj)
+
+        f.visititems(visit)
+    return out
+
+
+def weights_equal(a: Path, b: Path) -> tuple[bool, float]:
+    """Whether two checkpoints hold bit-identical weights, and the largest difference."""
+    wa, wb = _datasets(a / "tf_model.h5"), _datasets(b / "tf_model.h5")
+    if wa.keys() != wb.keys() or any(wa[n].shape != wb[n].shape for n in wa):
+        return False, float("inf")
+    worst = max((float(np.abs(wa[n].astype(np.float64) - wb[n]).max()) for n in wa if wa[n].size), default=0.0)
+    return all(np.array_equal(wa[n], wb[n]) for n in wa), worst
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
