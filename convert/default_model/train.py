@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import string
 import sys
@@ -298,18 +297,6 @@ def weights_equal(a: Path, b: Path) -> tuple[bool, float]:
     return all(np.array_equal(wa[n], wb[n]) for n in wa), worst
 
 
-def _exit_on_sigterm(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
-def _remove_stale_staging(parent: Path) -> None:
-    """Remove ``.ckpt-PID-*`` staging directories left by a training run that was killed (SIGKILL)."""
-    for stale in parent.glob(".ckpt-*"):
-        pid = stale.name.split("-")[1]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(stale, ignore_errors=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m convert.default_model.train", description=__doc__)
     p.add_argument("--out", type=Path, default=CHECKPOINT_DIR)
@@ -330,19 +317,18 @@ def main(argv: list[str] | None = None) -> int:
             f"vocabulary {'identical' if vocab else 'DIFFERS'}; held-out set {'identical' if held else 'DIFFERS'}"
         )
         return 0 if same and vocab and held else 1
-    _remove_stale_staging(args.out.parent)
-    # SIGTERM unwinds like Ctrl-C, so the staging directory is removed and the committed files stay as they were
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    tmp_out = Path(tempfile.mkdtemp(prefix=f".ckpt-{os.getpid()}-", dir=args.out.parent))
+    from convert.staging import Interrupted, publish, staged
+
+    heldout = args.out.parent / HELDOUT_PATH.name
     try:
-        res = train(tmp_out / "checkpoint", args.seed, heldout_path=tmp_out / "heldout.json", **size)
-        heldout = args.out.parent / HELDOUT_PATH.name
-        os.replace(tmp_out / "heldout.json", heldout)
-        if args.out.exists():
-            os.replace(args.out, tmp_out / "previous")
-        os.replace(tmp_out / "checkpoint", args.out)
-    finally:
-        shutil.rmtree(tmp_out, ignore_errors=True)
+        # the same staging as python -m convert: SIGTERM unwinds, the committed files stay as they were
+        with staged(args.out) as staging:
+            res = train(staging, args.seed, heldout_path=staging / HELDOUT_PATH.name, **size)
+            os.replace(staging / HELDOUT_PATH.name, heldout)
+            publish(staging, args.out)
+    except Interrupted as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 128 + signal.SIGTERM
     metrics = evaluate_checkpoint(args.out, heldout)
     print(json.dumps({**res, **metrics}, indent=1))
     return 0
