@@ -124,7 +124,28 @@ def _check_dir(path: Path) -> tuple[dict[str, Any], Path]:
         raise ModelSourceError(msg)
     if weights.suffix == ".h5":
         _check_h5(weights)
+    else:
+        _check_safetensors(weights)
     return config, weights
+
+
+def _check_safetensors(weights: Path) -> None:
+    """The header must parse and cover the file exactly (a truncated or padded file does not)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(weights), framework="np") as f:
+            names = list(f.keys())
+    except Exception as exc:  # safetensors raises SafetensorError (and OSError) for damaged files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = f"weights file {weights} is unreadable (truncated or corrupt?): {first}; re-save the checkpoint"
+        raise ModelSourceError(msg) from exc
+    if not any("qa_outputs" in n for n in names):
+        msg = (
+            f"weights file {weights} has no question-answering head (qa_outputs); "
+            "it is a bare or differently-headed DistilBERT: pass a DistilBertForQuestionAnswering checkpoint"
+        )
+        raise ModelSourceError(msg)
 
 
 def _check_h5(weights: Path) -> None:
