@@ -3,7 +3,8 @@
 Everything is written into a hidden staging directory beside the destination; only a complete
 conversion is swapped into place (an atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, so there is no
 moment without a complete directory). Errors, Ctrl-C and SIGTERM remove the staging directory; a
-staging directory left by SIGKILL is removed by the next run.
+staging directory left by SIGKILL is removed by the next run. A full disk is one :class:`DiskFull`
+line, not a traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import os
 import shutil
 import signal
@@ -27,6 +29,28 @@ _AT_FDCWD = -100
 
 class Interrupted(QaportError):
     exit_code = 130
+
+
+class DiskFull(QaportError):
+    """The staging directory's file system ran out of space (or a file-size limit was hit)."""
+
+    exit_code = 1
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _disk_full(exc: BaseException | None) -> int | None:
+    """The errno if ``exc`` (or what caused it) is a full disk; Rust libraries (tokenizers) raise a plain
+    ``Exception("No space left on device (os error 28)")`` instead of an OSError."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            return exc.errno
+        for code in _DISK_FULL:
+            if f"(os error {code})" in str(exc) or os.strerror(code) in str(exc):
+                return code
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -90,6 +114,17 @@ def staged(dest: Path) -> Iterator[Path]:
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         yield staging
+    except Exception as exc:
+        code = _disk_full(exc)
+        if code is None:
+            raise
+        filename = getattr(exc, "filename", None)
+        where = f" while writing {Path(filename).name}" if filename else ""
+        msg = (
+            f"{os.strerror(code)} in {dest.parent}{where}; {dest} was left as it was: "
+            "free some space there (or pass --out on a larger disk) and convert again"
+        )
+        raise DiskFull(msg) from exc
     finally:
         signal.signal(signal.SIGTERM, previous)
         if staging.exists():
