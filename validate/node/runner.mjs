@@ -5,8 +5,9 @@
 //
 // Loads the model once, prints {"event":"ready",...}, then answers one JSON line per request line on
 // stdin (ops: infer, answer, stats, shutdown; _sleep and _exit are debug ops for the bridge's hang and
-// crash tests). stdout carries only protocol lines: console.log is sent to stderr so that a library's
-// chatter cannot corrupt a reply. Requests are served one at a time, in order.
+// crash tests; QAPORT_NODE_FAULT injects the same faults mid-run, see parseFaults). stdout carries only
+// protocol lines: console.log is sent to stderr so that a library's chatter cannot corrupt a reply.
+// Requests are served one at a time, in order.
 //
 // Trap: the wasm backend's Emscripten glue installs process handlers that rethrow any uncaught
 // exception or unhandled rejection (exit code 7), so every request's errors are caught here.
@@ -24,6 +25,7 @@ const require = createRequire(import.meta.url);
 const LOGICAL_OUTPUTS = ['start_logits', 'end_logits'];
 const LOGICAL_INPUTS = ['input_ids', 'attention_mask'];
 const ITEM_BYTES = { int32: 4, float32: 4, int64: 8 };
+const ANSWER_BATCH_WINDOWS = 16;
 
 console.log = console.error;
 console.info = console.error;
@@ -333,13 +335,53 @@ function makeAnswerInfer(runtime) {
       }
       width = fixed;
     }
-    const feeds = {
-      input_ids: { shape: [rows, width], dtype: 'int32', data: ids },
-      attention_mask: { shape: [rows, width], dtype: 'int32', data: mask },
+    // At most ANSWER_BATCH_WINDOWS windows per model call, so that memory stays bounded whatever the
+    // context's length (a 100,000-character context is hundreds of windows).
+    const call = async (a, b, n) => {
+      const feeds = {
+        input_ids: { shape: [n, width], dtype: 'int32', data: a },
+        attention_mask: { shape: [n, width], dtype: 'int32', data: b },
+      };
+      const { result } = await timedInfer(runtime, feeds, 0, 1);
+      return { start: result.start_logits, end: result.end_logits };
     };
-    const { result } = await timedInfer(runtime, feeds, 0, 1);
-    return { start: result.start_logits, end: result.end_logits };
+    if (rows <= ANSWER_BATCH_WINDOWS) return call(ids, mask, rows);
+    const start = new Float32Array(rows * width);
+    const end = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r += ANSWER_BATCH_WINDOWS) {
+      const n = Math.min(ANSWER_BATCH_WINDOWS, rows - r);
+      const out = await call(ids.slice(r * width, (r + n) * width), mask.slice(r * width, (r + n) * width), n);
+      start.set(out.start.data, r * width);
+      end.set(out.end.data, r * width);
+    }
+    return { start: { data: start, shape: [rows, width] }, end: { data: end, shape: [rows, width] } };
   };
+}
+
+/**
+ * QAPORT_NODE_FAULT=KIND:N[:MODEL_SUFFIX][,...] makes this runner fail on its N-th request (1-based),
+ * only for a model whose path ends with MODEL_SUFFIX when given: KIND `crash` dies by SIGSEGV, `hang`
+ * blocks the event loop for an hour. Tests of the bridge's crash and hang handling use it, mid-validation.
+ */
+function parseFaults(text, modelPath) {
+  const faults = [];
+  for (const spec of (text ?? '').split(',').filter(Boolean)) {
+    const [kind, n, suffix] = spec.split(':');
+    if (!['crash', 'hang'].includes(kind) || !(Number(n) >= 1)) {
+      throw new Error(`QAPORT_NODE_FAULT entry "${spec}" must be crash|hang:N[:MODEL_SUFFIX]`);
+    }
+    if (!suffix || modelPath.split(path.sep).join('/').endsWith(suffix)) faults.push({ kind, at: Number(n) });
+  }
+  return faults;
+}
+
+function injectFault(state) {
+  state.requests += 1;
+  const fault = state.faults.find((f) => f.at === state.requests);
+  if (!fault) return;
+  process.stderr.write(`runner: fault injected by QAPORT_NODE_FAULT: ${fault.kind} on request ${state.requests}\n`);
+  if (fault.kind === 'crash') process.kill(process.pid, 'SIGSEGV');
+  else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_600_000);
 }
 
 /**
@@ -416,7 +458,13 @@ async function main() {
   const outputMap = parseOutputMap(args.outputMap);
   const t0 = performance.now();
   const runtime = args.runtime === 'tfjs' ? await loadTfjs(modelPath, args.backend, outputMap) : await loadOnnx(modelPath, outputMap);
-  const state = { runtime, tokenizer: null, answerInfer: makeAnswerInfer(runtime) };
+  const state = {
+    runtime,
+    tokenizer: null,
+    answerInfer: makeAnswerInfer(runtime),
+    faults: parseFaults(process.env.QAPORT_NODE_FAULT, modelPath),
+    requests: 0,
+  };
   const versions = { node: process.versions.node, ...runtime.versions };
   if (args.tokenizer) {
     const { Tokenizer } = require('tokenizers');
@@ -456,6 +504,7 @@ async function main() {
         await new Promise(() => {}); // exit happens in the write callback
       }
       try {
+        injectFault(state);
         send({ id, ok: true, ...(await handle(state, req)) });
       } catch (err) {
         send({ id, ok: false, error: oneLine(err) });

@@ -6,9 +6,20 @@ inside Node; Python only sends requests and compares the replies.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from validate.runners.base import Logits, Runner, RuntimeUnavailable
+from validate.runners.base import Logits, Runner, RunnerError, RuntimeUnavailable
+
+T = TypeVar("T")
+TAIL_LINES = 4  # of node's stderr, carried in the one-line failure reason of the report
+
+
+def one_line(exc: BaseException, tail: list[str]) -> str:
+    """A node failure as one line: what happened, then the last lines node wrote to stderr."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lines = [ln.strip()[:120] for ln in tail if ln.strip()][-TAIL_LINES:]
+    return f"{first}; node stderr tail: {' | '.join(lines) if lines else '(empty)'}"
 
 
 class NodeRunner(Runner):
@@ -23,7 +34,7 @@ class NodeRunner(Runner):
         self._node: Any = None
 
     def _activate(self) -> None:
-        from validate.node_bridge import NodeRuntime, NodeUnavailableError
+        from validate.node_bridge import NodeRuntime, NodeRuntimeError, NodeUnavailableError
 
         output_map = None
         if self.runtime_kind == "tfjs":
@@ -40,29 +51,42 @@ class NodeRunner(Runner):
             self._node.start()
         except NodeUnavailableError as exc:
             raise RuntimeUnavailable(str(exc)) from exc
+        except NodeRuntimeError as exc:
+            raise RunnerError(one_line(exc, self._node.stderr_tail())) from exc
         shape = self.record["signature"]["inputs"]["input_ids"]["shape"]
         self.fixed_length = shape[1] if len(shape) == 2 and isinstance(shape[1], int) and shape[1] > 0 else None
 
+    def _call(self, fn: Callable[[], T]) -> T:
+        """A crashed or hung node (killed after the timeout) fails this format only, with its stderr tail."""
+        from validate.node_bridge import NodeRequestError, NodeRuntimeError
+
+        try:
+            return fn()
+        except NodeRequestError:
+            raise
+        except NodeRuntimeError as exc:
+            raise RunnerError(one_line(exc, self._node.stderr_tail())) from exc
+
     def _infer(self, ids: Any, mask: Any) -> Logits:
-        start, end, _ = self._node.infer(ids, mask)
+        start, end, _ = self._call(lambda: self._node.infer(ids, mask))
         return start, end
 
     def _timed(self, ids: Any, mask: Any, warmup: int, runs: int) -> list[float]:
-        _, _, times = self._node.infer(ids, mask, warmup=warmup, runs=runs)
+        _, _, times = self._call(lambda: self._node.infer(ids, mask, warmup=warmup, runs=runs))
         return list(times)
 
     def _answer(self, question: str, context: str, warmup: int, runs: int) -> tuple[Any, list[float]]:
         from validate.decode import Answer
 
-        reply, times = self._node.answer(question, context, warmup=warmup, runs=runs)
+        reply, times = self._call(lambda: self._node.answer(question, context, warmup=warmup, runs=runs))
         return Answer(reply["text"], float(reply["score"]), int(reply["start"]), int(reply["end"])), list(times)
 
     def peak_rss_bytes(self) -> int:
-        stats = self._node.stats()
+        stats = self.stats()
         return int(stats.get("peak_rss_bytes") or stats.get("rss_bytes") or 0)
 
     def stats(self) -> dict[str, Any]:
-        return dict(self._node.stats())
+        return dict(self._call(self._node.stats))
 
     def _deactivate(self) -> None:
         if self._node is not None:
