@@ -13,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from convert.errors import QaportError, UsageError
 from convert.manifest import ManifestError
 from validate.runners.base import RunnerError
-from validate.squad import Example, ExamplesError, load_examples
+from validate.squad import Example, ExamplesError
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, float]:
@@ -50,12 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def gather_examples(args: argparse.Namespace, kind: str) -> tuple[list[Example], dict[str, int], dict[str, list[int]]]:
-    from validate.inputs import heldout_examples, protocol_examples, super_bowl_example
+    from validate.inputs import heldout_examples, load_examples_checked, protocol_examples, super_bowl_example
 
     examples: list[Example] = []
     sources: dict[str, int] = {}
     if args.examples:
-        loaded = load_examples(args.examples)[: args.limit] if args.limit else load_examples(args.examples)
+        loaded = load_examples_checked(args.examples)
+        loaded = loaded[: args.limit] if args.limit else loaded
         examples += loaded
         sources[str(args.examples)] = len(loaded)
     else:
