@@ -30,6 +30,7 @@ from publish.checks import (
     NPM_DIR,
     REPORT_FILES,
     NpmError,
+    PublishRefused,
     check_checksums,
     check_name_version,
     check_report,
@@ -37,7 +38,8 @@ from publish.checks import (
     is_npm,
     load_report,
 )
-from publish.contents import CLIENT_FORMATS, node_dependencies, stage_package
+from publish.contents import CLIENT_FORMATS, JS_FILES, MODEL_DIR, node_dependencies, stage_package
+from publish.graph_ops import GraphOpError, check_graph_ops
 
 DEFAULT_NAME = "qaport-distilbert-qa"
 DEFAULT_VERSION = "0.1.0"
@@ -72,6 +74,47 @@ def sha512_integrity(path: Path) -> str:
     with path.open("rb") as fh:
         digest = hashlib.file_digest(fh, "sha512")
     return "sha512-" + base64.b64encode(digest.digest()).decode("ascii")
+
+
+INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare")
+
+
+def expected_files(package_dir: Path) -> dict[str, int | None]:
+    """What the package must hold, from its own model/manifest.json: path -> size (None: not in it)."""
+    trimmed = json.loads((package_dir / MODEL_DIR / "manifest.json").read_text(encoding="utf-8"))
+    entries = [*trimmed["files"], *(e for f in trimmed["formats"].values() for e in f["files"])]
+    files: dict[str, int | None] = {f"{MODEL_DIR}/{e['path']}": int(e["size"]) for e in entries}
+    for rel in ("package.json", "README.md", "qa.mjs", f"{MODEL_DIR}/manifest.json", *JS_FILES):
+        files[rel] = None
+    return files
+
+
+def check_pack_list(package_dir: Path) -> list[str]:
+    """``npm pack --dry-run``'s file list must equal the manifest's, and the package run no install script."""
+    pkg = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
+    scripts = [s for s in (pkg.get("scripts") or {}) if s in INSTALL_SCRIPTS]
+    if scripts:
+        msg = f"the package declares install scripts ({', '.join(scripts)}); qaport packages must have none"
+        raise NpmError(msg)
+    proc = run_npm(["pack", "--dry-run", "--json", "--ignore-scripts"], package_dir, "list the package's files")
+    try:
+        listed = {f["path"]: int(f["size"]) for f in json.loads(proc.stdout)[0]["files"]}
+    except (json.JSONDecodeError, IndexError, KeyError, TypeError) as exc:
+        msg = f"npm pack --dry-run printed no JSON file list: {proc.stdout[-300:]!r}"
+        raise NpmError(msg) from exc
+    expected = expected_files(package_dir)
+    problems = [f"npm pack would ship {p}, which the manifest does not list" for p in sorted(listed.keys() - expected)]
+    problems += [f"npm pack would leave out {p}, which the manifest lists" for p in sorted(expected.keys() - listed)]
+    problems += [
+        f"npm pack would ship {p} with {listed[p]} bytes, the manifest says {size}"
+        for p, size in sorted(expected.items())
+        if size is not None and p in listed and listed[p] != size
+    ]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        msg = f"{problems[0]}{more}; refusing to pack: the package's files must be exactly its manifest's"
+        raise NpmError(msg)
+    return sorted(listed)
 
 
 def npm_pack(package_dir: Path, dest: Path) -> dict[str, Any]:
@@ -111,11 +154,19 @@ def build_package(
     report = load_report(root)
     check_report(root, manifest, report)
     check_checksums(root, manifest)
-    progress(f"{root}: validated (report passed) and every file matches manifest.json")
+    if shutil.which("npm") is None:  # before the slower checks: nothing can be packed without it
+        msg = "npm is not on PATH; install Node.js 20 (with npm) to pack the package"
+        raise NpmError(msg)
+    try:
+        check_graph_ops(root, manifest)
+    except GraphOpError as exc:
+        raise PublishRefused(str(exc)) from exc
+    progress(f"{root}: validated (report passed), every file matches manifest.json, every graph op is allowed")
 
     staging = Path(tempfile.mkdtemp(prefix=f".{root.resolve().name}.npm-", dir=root.resolve().parent))
     try:
         package_dir = stage_package(root, manifest, report, staging / "package", name, version)
+        check_pack_list(package_dir)
         out = staging / NPM_DIR
         out.mkdir()
         progress(f"packing {name}@{version} ...")
