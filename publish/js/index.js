@@ -377,6 +377,33 @@ export class QAClient {
     return qa.encode(this._tokenizer, question, context, { maxLength, stride });
   }
 
+  /**
+   * Logits of `rows` windows of `width` tokens, in model calls of at most maxBatchWindows windows: a
+   * 100,000-character context (hundreds of windows) needs no more memory than a batch of 16.
+   */
+  async _inferRows(ids, mask, rows, width) {
+    const limit = this._settings.maxBatchWindows;
+    const call = async (a, b, n) => {
+      const out = await this._runtime.infer(a, b, [n, width]);
+      const { start, end } = out;
+      if (start.shape[0] !== n || start.shape[1] !== width || end.shape.join() !== start.shape.join()) {
+        throw new QAError(`the model returned logits of shape [${start.shape}] / [${end.shape}] for input [${n}, ${width}]`);
+      }
+      return out;
+    };
+    if (rows <= limit) return call(ids, mask, rows);
+    const start = new Float32Array(rows * width);
+    const end = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r += limit) {
+      const n = Math.min(limit, rows - r);
+      const span = [r * width, (r + n) * width];
+      const out = await call(ids.slice(...span), mask.slice(...span), n);
+      start.set(out.start.data, span[0]);
+      end.set(out.end.data, span[0]);
+    }
+    return { start: { data: start, shape: [rows, width] }, end: { data: end, shape: [rows, width] } };
+  }
+
   /** One model call for the windows of several encoded pairs, padded to one width; logits split back. */
   async _inferGroup(encodedList) {
     const rows = encodedList.reduce((n, e) => n + e.shape[0], 0);
@@ -396,10 +423,7 @@ export class QAClient {
         mask.set(e.attentionMask.subarray(i * w, (i + 1) * w), r * width);
       }
     }
-    const { start, end } = await this._runtime.infer(ids, mask, [rows, width]);
-    if (start.shape[0] !== rows || start.shape[1] !== width || end.shape.join() !== start.shape.join()) {
-      throw new QAError(`the model returned logits of shape [${start.shape}] / [${end.shape}] for input [${rows}, ${width}]`);
-    }
+    const { start, end } = await this._inferRows(ids, mask, rows, width);
     const out = [];
     r = 0;
     for (const e of encodedList) {
