@@ -120,6 +120,12 @@ def release(session: nox.Session) -> None:
     run(session, "-m", "publish", DEFAULT_DIR, "--dry-run-publish", *session.posargs)
 
 
+@nox.session(python=False, name="bench-convert")
+def bench_convert(session: nox.Session) -> None:
+    """Conversion time and peak memory, default and full size, vs the targets (python -m convert.bench)."""
+    run(session, "-m", "convert.bench", *session.posargs)
+
+
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Side-by-side latency of every runtime vs the transformers pipeline (python -m validate.bench)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,7 @@ from convert.onnx_canonical import canonicalize
 from convert.savedmodel_export import serving_function
 
 OPSET = 17
+_CATCH_ERRORS_ENV = "TF2ONNX_CATCH_ERRORS"
 ONNX_DTYPES = {1: "float32", 6: "int32", 7: "int64", 10: "float16", 3: "int8", 2: "uint8"}
 
 
@@ -18,11 +22,65 @@ def export_onnx(model: Any, path: Path, *, fixed_length: int | None = None, opse
     import tf2onnx
 
     fn = serving_function(model, fixed_length=fixed_length, dtype="int64")
-    proto, _ = tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=opset)
+    with _fresh_node_protos():
+        proto, _ = tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=opset)
     proto.producer_name = "qaport (tf2onnx)"
+    # tf2onnx writes "converted from b'__inference_serving_974'": a per-process function counter
+    proto.graph.doc_string = "converted by tf2onnx from the serving function"
     _name_dynamic_axes(proto, fixed_length)
     onnx.checker.check_model(proto)
     onnx.save(canonicalize(proto), str(path))
+
+
+@contextlib.contextmanager
+def _fresh_node_protos() -> Iterator[None]:
+    """Stop tf2onnx from keeping a copy of every weight per optimizer pass.
+
+    tf2onnx's ``Node.update_proto`` clears the node's attributes (``del op.attribute[:]``) and
+    re-adds them after every optimizer pass. With protobuf's upb backend a cleared sub-message stays
+    in its parent's arena until the parent is freed, so each pass left one more copy of all the
+    constants: full-size DistilBERT (260 MB of weights, 36 passes) peaked at 19 GB. Giving each node
+    a fresh ``NodeProto`` (same fields, no attributes) before tf2onnx refills it frees the old arena;
+    the produced graph is the same.
+
+    It also turns off tf2onnx's ``catch_errors``, which deep-copies the whole graph (weights
+    included) before each of those passes so that a failing optimizer can be skipped silently: the
+    copies are freed only by Python's cyclic GC, so memory still climbed to 12.8 GB. Without it an
+    optimizer error fails the ONNX format loudly instead of giving a differently optimised graph.
+    (tf2onnx 1.17 reads the variable as "set means False": any value disables it.)
+    Measured on random:distilbert-base-cased: peak 19.4 GB -> 6.3 GB (now the TF freezing step),
+    optimizer time 81 s -> 9 s.
+    """
+    from tf2onnx import graph as tf2onnx_graph
+
+    original = tf2onnx_graph.Node.update_proto
+
+    def update_proto(self: Any, external_tensor_storage: Any = None) -> Any:
+        old = self._op
+        fresh = type(old)()
+        for field, value in old.ListFields():
+            if field.name == "attribute":
+                continue
+            if field.label == field.LABEL_REPEATED:
+                getattr(fresh, field.name).extend(value)
+            elif field.message_type is not None:
+                getattr(fresh, field.name).CopyFrom(value)
+            else:
+                setattr(fresh, field.name, value)
+        self._op = fresh
+        return original(self, external_tensor_storage)
+
+    saved_env = os.environ.get(_CATCH_ERRORS_ENV)
+    os.environ[_CATCH_ERRORS_ENV] = "FALSE"
+    tf2onnx_graph.Node.update_proto = update_proto
+    try:
+        yield
+    finally:
+        tf2onnx_graph.Node.update_proto = original
+        if saved_env is None:
+            os.environ.pop(_CATCH_ERRORS_ENV, None)
+        else:
+            os.environ[_CATCH_ERRORS_ENV] = saved_env
 
 
 def _name_dynamic_axes(proto: Any, fixed_length: int | None) -> None:

@@ -228,3 +228,37 @@ def test_fixed_length_option(tmp_path: Path) -> None:
     doc = json.loads((out / "manifest.json").read_text())
     assert doc["formats"]["savedmodel"]["signature"]["inputs"]["input_ids"]["shape"] == [-1, 384]
     assert doc["formats"]["onnx"]["signature"]["inputs"]["input_ids"]["shape"] == ["batch", 384]
+
+
+def test_onnx_memory_fix_leaves_the_graph_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tf2onnx memory fix (fresh NodeProtos, no deep copies) must not change a single byte."""
+    import contextlib
+    import os
+
+    from tf2onnx import graph as tf2onnx_graph
+
+    from convert import onnx_export
+    from convert.sources import load_model
+
+    original = tf2onnx_graph.Node.update_proto
+    model = load_model(None).model
+    onnx_export.export_onnx(model, tmp_path / "lean.onnx")
+    assert tf2onnx_graph.Node.update_proto is original  # the patch is scoped to the export
+    assert "TF2ONNX_CATCH_ERRORS" not in os.environ
+    monkeypatch.setattr(onnx_export, "_fresh_node_protos", contextlib.nullcontext)
+    onnx_export.export_onnx(model, tmp_path / "stock.onnx")
+    assert sha(tmp_path / "lean.onnx") == sha(tmp_path / "stock.onnx")
+
+
+def test_convert_bench_quick_reports_time_size_and_memory(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    res = run_cli("convert.bench", "--quick", "--json", str(out))
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    (run,) = json.loads(out.read_text())
+    assert run["model"] == "default" and run["ok"]
+    assert set(run["formats"]) == {"savedmodel", "tfjs", "tfjs-fp16", "onnx", "onnx-int8"}
+    for fmt in run["formats"].values():
+        assert fmt["seconds"] > 0 and fmt["size_bytes"] > 0 and fmt["peak_rss_bytes"] > 0
+    assert run["peak_rss_bytes"] >= max(f["peak_rss_bytes"] for f in run["formats"].values()) * 0.5
+    assert any(t.startswith("time ") and t.endswith(("met", "MISSED")) for t in run["targets"])
+    assert "process-tree peak RSS" in res.stdout and "target: time" in res.stdout
