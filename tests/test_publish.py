@@ -55,8 +55,30 @@ def _entry(root: Path, rel: str, data: bytes) -> dict[str, Any]:
     return {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def _tiny_onnx(marker: float) -> bytes:
+    """A real, allowlisted ONNX graph (Cast + Add): packaging inspects the ops of every shipped graph."""
+    from onnx import TensorProto, helper
+
+    inputs = [
+        helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "sequence"])
+        for n in ("input_ids", "attention_mask")
+    ]
+    outputs = [
+        helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", "sequence"])
+        for n in ("start_logits", "end_logits")
+    ]
+    nodes = [
+        helper.make_node("Cast", ["input_ids"], ["start_logits"], to=TensorProto.FLOAT),
+        helper.make_node("Cast", ["attention_mask"], ["mask_f"], to=TensorProto.FLOAT),
+        helper.make_node("Add", ["mask_f", "bias"], ["end_logits"]),
+    ]
+    bias = helper.make_tensor("bias", TensorProto.FLOAT, [], [marker])
+    graph = helper.make_graph(nodes, "tiny", inputs, outputs, initializer=[bias])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
 def fake_dir(root: Path, *, passed: bool = True, report: bool = True, exclude: tuple[str, ...] = ()) -> Path:
-    """Files, manifest and report shaped like the real ones; the model bytes are placeholders."""
+    """Files, manifest and report shaped like the real ones; the models are tiny stand-ins (no SavedModel)."""
     root.mkdir(parents=True)
     shared = [
         _entry(root, "config.json", b'{"model_type": "distilbert"}'),
@@ -65,17 +87,15 @@ def fake_dir(root: Path, *, passed: bool = True, report: bool = True, exclude: t
         _entry(root, "vocab.txt", b"[PAD]\n[UNK]\n[CLS]\n[SEP]\n"),
     ]
     formats = {
-        "savedmodel": [_entry(root, "savedmodel/saved_model.pb", b"pb" * 50)],
         "tfjs": [_entry(root, "tfjs/model.json", b"{}"), _entry(root, "tfjs/group1-shard1of1.bin", b"\x01" * 64)],
         "tfjs-fp16": [
             _entry(root, "tfjs-fp16/model.json", b"{}"),
             _entry(root, "tfjs-fp16/group1-shard1of1.bin", b"\x02" * 32),
         ],
-        "onnx": [_entry(root, "onnx/model.onnx", b"\x03" * 80)],
-        "onnx-int8": [_entry(root, "onnx/model_quantized.onnx", b"\x04" * 20)],
+        "onnx": [_entry(root, "onnx/model.onnx", _tiny_onnx(3.0))],
+        "onnx-int8": [_entry(root, "onnx/model_quantized.onnx", _tiny_onnx(4.0))],
     }
     main = {
-        "savedmodel": "savedmodel/saved_model.pb",
         "tfjs": "tfjs/model.json",
         "tfjs-fp16": "tfjs-fp16/model.json",
         "onnx": "onnx/model.onnx",
@@ -83,7 +103,7 @@ def fake_dir(root: Path, *, passed: bool = True, report: bool = True, exclude: t
     }
     tfjs_names = {"Identity": "end_logits", "Identity_1": "start_logits"}
     onnx_names = {"start_logits": "start_logits", "end_logits": "end_logits"}
-    precision = {"savedmodel": "float32", **SHIPPED}
+    precision = SHIPPED
     doc = {
         "schema_version": 1,
         "created_by": "qaport",
@@ -103,7 +123,7 @@ def fake_dir(root: Path, *, passed: bool = True, report: bool = True, exclude: t
         },
     }
     (root / "manifest.json").write_text(json.dumps(doc, indent=2))
-    runtimes = {"savedmodel": ["tensorflow"], "tfjs": ["tfjs-node"], "tfjs-fp16": ["tfjs-node"]}
+    runtimes = {"tfjs": ["tfjs-node"], "tfjs-fp16": ["tfjs-node"]}
     targets = [
         {
             "id": f"{fmt}@{rt}",
@@ -153,7 +173,7 @@ def test_refuses_a_directory_never_validated(tmp_path: Path) -> None:
 
 def test_refuses_a_failed_report(tmp_path: Path) -> None:
     root = fake_dir(tmp_path / "art", passed=False)
-    refused(publish(root), r"did not pass \(not passed: tfjs@tfjs-node \(failed\)")
+    refused(publish(root), r"did not pass \(not passed: tfjs-fp16@tfjs-node \(failed\)")
 
 
 def test_refuses_a_report_that_left_a_shipped_format_out(tmp_path: Path) -> None:
@@ -163,7 +183,9 @@ def test_refuses_a_report_that_left_a_shipped_format_out(tmp_path: Path) -> None
 
 def test_refuses_a_checksum_mismatch(tmp_path: Path) -> None:
     root = fake_dir(tmp_path / "art")
-    (root / "onnx" / "model.onnx").write_bytes(b"\x03" * 79 + b"\x00")
+    data = bytearray((root / "onnx" / "model.onnx").read_bytes())
+    data[-1] ^= 0xFF
+    (root / "onnx" / "model.onnx").write_bytes(bytes(data))
     refused(publish(root), r"onnx/model\.onnx does not match its manifest checksum.*refusing to publish")
     assert not (root / "npm").exists()
 
