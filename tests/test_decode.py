@@ -121,3 +121,36 @@ def test_logits_shape_mismatch(word_tokenizer) -> None:
     bad = np.zeros((2, 3), np.float32)
     with pytest.raises(decode.DecodeError, match="do not match"):
         decode.decode(enc, bad, bad, "The Tigers won.")
+
+
+def test_long_context_runs_in_bounded_model_calls(word_tokenizer) -> None:
+    """answer() calls the model at most MAX_BATCH_WINDOWS windows at a time; the answer is the same."""
+    context = " ".join(f"Tigers{i % 7} defeated Lions in {1900 + i}." for i in range(1500)) + " Then Lindqvist won."
+    target = context.index("Lindqvist")
+    calls: list[int] = []
+
+    enc = decode.encode(word_tokenizer, "Who won?", context, max_length=128, stride=32)
+
+    def infer(ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        offset = sum(calls)  # windows arrive in order, chunk after chunk
+        calls.append(len(ids))
+        start = np.zeros(ids.shape, np.float32)
+        end = np.zeros(ids.shape, np.float32)
+        for r in range(len(ids)):  # a high score on Lindqvist wherever it appears, by offsets
+            w = enc.windows[offset + r]
+            for t, (o, s) in enumerate(zip(w.offsets, w.sequence_ids, strict=True)):
+                if s == 1 and o[0] == target:
+                    start[r, t] = end[r, t] = 12.0
+        return start, end
+
+    n_windows = len(enc.windows)
+    assert n_windows > 2 * decode.MAX_BATCH_WINDOWS
+    ans = decode.answer(infer, word_tokenizer, "Who won?", context, max_length=128, stride=32)
+    assert max(calls) <= decode.MAX_BATCH_WINDOWS and sum(calls) == n_windows
+    assert len(calls) == -(-n_windows // decode.MAX_BATCH_WINDOWS)
+    assert ans.text == "Lindqvist" and ans.start == target
+    calls.clear()
+    whole = decode.answer(
+        infer, word_tokenizer, "Who won?", context, max_length=128, stride=32, max_batch_windows=10**6
+    )
+    assert calls == [n_windows] and (whole.text, whole.start, whole.score) == (ans.text, ans.start, ans.score)
