@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +36,22 @@ def run_cli(
 
 def error_lines(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if ln.startswith("ERROR")]
+
+
+def copy_artifacts(src: Path, dst: Path) -> Path:
+    """A private copy of a converted directory, without its report or npm tarball."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("report.*", "npm"))
+    return dst
+
+
+def resign(root: Path, rel: str) -> None:
+    """Make the manifest agree with the (edited) file, as a buggy converter that wrote it would have."""
+    doc = json.loads((root / "manifest.json").read_text())
+    data = (root / rel).read_bytes()
+    for entry in [*doc["files"], *(e for f in doc["formats"].values() for e in f["files"])]:
+        if entry["path"] == rel:
+            entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    (root / "manifest.json").write_text(json.dumps(doc))
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, error_lines, run_cli
+from tests.conftest import ROOT, copy_artifacts, error_lines, resign, run_cli
 
 NODE_DIR = ROOT / "validate" / "node"
 HAVE_NODE = shutil.which("node") is not None and (NODE_DIR / "node_modules").is_dir()
@@ -48,21 +48,6 @@ def sha(path: Path) -> str:
 
 def tree(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): sha(p) for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def copy_artifacts(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("report.*", "npm"))
-    return dst
-
-
-def resign(root: Path, rel: str) -> None:
-    """Make the manifest agree with the (edited) file, as a converter that wrote it would have."""
-    doc = json.loads((root / "manifest.json").read_text())
-    data = (root / rel).read_bytes()
-    for entry in [*doc["files"], *(e for f in doc["formats"].values() for e in f["files"])]:
-        if entry["path"] == rel:
-            entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
-    (root / "manifest.json").write_text(json.dumps(doc))
 
 
 def passed_report(root: Path, *, write: bool = True) -> dict[str, Any]:

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import error_lines, run_cli
+from tests.conftest import copy_artifacts, error_lines, resign, run_cli
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 FAST = ("--limit", "12", "--warmup", "1", "--runs-short", "2", "--runs-long", "1")
-
-
-def copy_artifacts(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("report.*"))
-    return dst
-
-
-def resign(root: Path, rel: str) -> None:
-    """Update the manifest entry of ``rel`` as a buggy converter would have written it."""
-    doc = json.loads((root / "manifest.json").read_text())
-    data = (root / rel).read_bytes()
-    for entry in [*doc["files"], *(e for f in doc["formats"].values() for e in f["files"])]:
-        if entry["path"] == rel:
-            entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
-    (root / "manifest.json").write_text(json.dumps(doc))
 
 
 def validate(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:

@@ -50,12 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def gather_examples(args: argparse.Namespace, kind: str) -> tuple[list[Example], dict[str, int], dict[str, list[int]]]:
-    from validate.inputs import heldout_examples, load_examples_checked, protocol_examples, super_bowl_example
+    from validate.inputs import heldout_examples, protocol_examples, super_bowl_example
+    from validate.squad import load_examples
 
     examples: list[Example] = []
     sources: dict[str, int] = {}
     if args.examples:
-        loaded = load_examples_checked(args.examples)
+        loaded = load_examples(args.examples)
         loaded = loaded[: args.limit] if args.limit else loaded
         examples += loaded
         sources[str(args.examples)] = len(loaded)

@@ -7,7 +7,6 @@ long ones of 4,000-5,000 characters. The texts are generated (seeded) so runs ar
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,57 +110,3 @@ def heldout_examples(limit: int | None = None) -> list[Example]:
 
     examples = load_examples(Path(HELDOUT_PATH))
     return examples[:limit] if limit else examples
-
-
-def _squad_shape_problems(doc: object) -> Iterator[str]:
-    """Where a SQuAD v1.1 document has the wrong type (squad.load_examples expects the shape checked here)."""
-    data = doc.get("data") if isinstance(doc, dict) else None
-    for a, article in enumerate(data if isinstance(data, list) else []):  # load_examples names a bad 'data'
-        paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
-        if not isinstance(paragraphs, list):
-            yield f"data[{a}] must be an object with a 'paragraphs' list"
-            continue
-        for p, para in enumerate(paragraphs):
-            where = f"data[{a}].paragraphs[{p}]"
-            qas = para.get("qas", []) if isinstance(para, dict) else None
-            if not isinstance(qas, list):
-                yield f"{where} must be an object with 'context' and a 'qas' list"
-                continue
-            for q, qa in enumerate(qas):
-                answers = qa.get("answers", []) if isinstance(qa, dict) else None
-                if not isinstance(answers, list) or not all(isinstance(x, dict) for x in answers):
-                    yield f"{where}.qas[{q}] must be an object whose 'answers' is a list of {{text, answer_start}}"
-                    continue
-                for x in answers:
-                    start = x.get("answer_start", -1)
-                    if not isinstance(start, int) and not (
-                        isinstance(start, str) and start.strip().lstrip("-").isdigit()
-                    ):
-                        yield f"{where}.qas[{q}].answers: answer_start {start!r} is not an integer"
-
-
-def load_examples_checked(path: Path) -> list[Example]:
-    """``squad.load_examples`` with every malformed file as one ExamplesError naming the entry, never a traceback."""
-    import json
-
-    from validate.squad import ExamplesError
-
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        msg = f"{path}: line {line} is not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the file as UTF-8"
-        raise ExamplesError(msg) from exc
-    except OSError as exc:
-        msg = f"cannot read examples file {path}: {exc.strerror}"
-        raise ExamplesError(msg) from exc
-    stripped = text.lstrip()
-    if stripped.startswith("{") and '"data"' in stripped[:2000]:
-        try:
-            problem = next(_squad_shape_problems(json.loads(text)), None)
-        except json.JSONDecodeError:
-            problem = None  # load_examples reports the line
-        if problem:
-            msg = f"{path}: {problem}"
-            raise ExamplesError(msg)
-    return load_examples(path)

@@ -6,7 +6,7 @@ import collections
 import json
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,33 @@ def _require(entry: Mapping[str, object], key: str, where: str) -> str:
         msg = f"{where}: field '{key}' is missing or not a string"
         raise ExamplesError(msg)
     return value
+
+
+def _squad_shape_problems(doc: object) -> Iterator[str]:
+    """Where a SQuAD v1.1 document has the wrong type, so that _from_squad can assume the shape."""
+    data = doc.get("data") if isinstance(doc, dict) else None
+    for a, article in enumerate(data if isinstance(data, list) else []):  # load_examples names a bad 'data'
+        paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            yield f"data[{a}] must be an object with a 'paragraphs' list"
+            continue
+        for p, para in enumerate(paragraphs):
+            where = f"data[{a}].paragraphs[{p}]"
+            qas = para.get("qas", []) if isinstance(para, dict) else None
+            if not isinstance(qas, list):
+                yield f"{where} must be an object with 'context' and a 'qas' list"
+                continue
+            for q, qa in enumerate(qas):
+                answers = qa.get("answers", []) if isinstance(qa, dict) else None
+                if not isinstance(answers, list) or not all(isinstance(x, dict) for x in answers):
+                    yield f"{where}.qas[{q}] must be an object whose 'answers' is a list of {{text, answer_start}}"
+                    continue
+                for x in answers:
+                    start = x.get("answer_start", -1)
+                    if not isinstance(start, int) and not (
+                        isinstance(start, str) and start.strip().lstrip("-").isdigit()
+                    ):
+                        yield f"{where}.qas[{q}].answers: answer_start {start!r} is not an integer"
 
 
 def _from_squad(doc: Mapping[str, object], path: Path) -> list[Example]:
@@ -93,7 +120,12 @@ def load_examples(path: str | Path) -> list[Example]:
     """Read SQuAD v1.1 JSON (``{"data": [...]}``) or JSON lines of ``{question, context, answers?}``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        msg = f"{path}: line {line} is not UTF-8 text (byte {raw[exc.start]:#04x}); save the file as UTF-8"
+        raise ExamplesError(msg) from exc
     except OSError as exc:
         msg = f"cannot read examples file {path}: {exc.strerror}"
         raise ExamplesError(msg) from exc
@@ -104,6 +136,10 @@ def load_examples(path: str | Path) -> list[Example]:
         except json.JSONDecodeError as exc:
             msg = f"{path}: not valid JSON at line {exc.lineno} ({exc.msg})"
             raise ExamplesError(msg) from exc
+        problem = next(_squad_shape_problems(doc), None)
+        if problem:
+            msg = f"{path}: {problem}"
+            raise ExamplesError(msg)
         examples = _from_squad(doc, path)
     else:
         examples = _from_jsonl(text, path)
