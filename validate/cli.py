@@ -13,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from convert.errors import QaportError, UsageError
 from convert.manifest import ManifestError
 from validate.runners.base import RunnerError
-from validate.squad import Example, ExamplesError
+from validate.squad import Example, ExamplesError, load_examples
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, float]:
@@ -51,7 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def gather_examples(args: argparse.Namespace, kind: str) -> tuple[list[Example], dict[str, int], dict[str, list[int]]]:
     from validate.inputs import heldout_examples, protocol_examples, super_bowl_example
-    from validate.squad import load_examples
 
     examples: list[Example] = []
     sources: dict[str, int] = {}

@@ -6,7 +6,7 @@ import collections
 import json
 import re
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,53 +32,46 @@ def _require(entry: Mapping[str, object], key: str, where: str) -> str:
     return value
 
 
-def _squad_shape_problems(doc: object) -> Iterator[str]:
-    """Where a SQuAD v1.1 document has the wrong type, so that _from_squad can assume the shape."""
-    data = doc.get("data") if isinstance(doc, dict) else None
-    for a, article in enumerate(data if isinstance(data, list) else []):  # load_examples names a bad 'data'
-        paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
-        if not isinstance(paragraphs, list):
-            yield f"data[{a}] must be an object with a 'paragraphs' list"
-            continue
-        for p, para in enumerate(paragraphs):
-            where = f"data[{a}].paragraphs[{p}]"
-            qas = para.get("qas", []) if isinstance(para, dict) else None
-            if not isinstance(qas, list):
-                yield f"{where} must be an object with 'context' and a 'qas' list"
-                continue
-            for q, qa in enumerate(qas):
-                answers = qa.get("answers", []) if isinstance(qa, dict) else None
-                if not isinstance(answers, list) or not all(isinstance(x, dict) for x in answers):
-                    yield f"{where}.qas[{q}] must be an object whose 'answers' is a list of {{text, answer_start}}"
-                    continue
-                for x in answers:
-                    start = x.get("answer_start", -1)
-                    if not isinstance(start, int) and not (
-                        isinstance(start, str) and start.strip().lstrip("-").isdigit()
-                    ):
-                        yield f"{where}.qas[{q}].answers: answer_start {start!r} is not an integer"
+def _answer_start(ans: Mapping[str, object], where: str) -> int:
+    start = ans.get("answer_start", -1)
+    if isinstance(start, int) or (isinstance(start, str) and start.strip().lstrip("-").isdigit()):
+        return int(start)
+    msg = f"{where}: answer_start {start!r} is not an integer"
+    raise ExamplesError(msg)
 
 
 def _from_squad(doc: Mapping[str, object], path: Path) -> list[Example]:
+    """Every level's type is checked as it is read, so a mis-shaped entry is named, never a traceback."""
     data = doc.get("data")
     if not isinstance(data, list):
         msg = f"{path}: SQuAD JSON needs a top-level 'data' list"
         raise ExamplesError(msg)
     out: list[Example] = []
     for a, article in enumerate(data):
-        for p, para in enumerate(article.get("paragraphs", []) if isinstance(article, dict) else []):
+        paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            msg = f"{path}: data[{a}] must be an object with a 'paragraphs' list"
+            raise ExamplesError(msg)
+        for p, para in enumerate(paragraphs):
             where = f"{path}: data[{a}].paragraphs[{p}]"
+            qas = para.get("qas", []) if isinstance(para, dict) else None
+            if not isinstance(qas, list):
+                msg = f"{where} must be an object with 'context' and a 'qas' list"
+                raise ExamplesError(msg)
             context = _require(para, "context", where)
-            for q, qa in enumerate(para.get("qas", [])):
+            for q, qa in enumerate(qas):
                 qwhere = f"{where}.qas[{q}]"
-                answers = qa.get("answers", [])
+                answers = qa.get("answers", []) if isinstance(qa, dict) else None
+                if not isinstance(answers, list) or not all(isinstance(x, dict) for x in answers):
+                    msg = f"{qwhere} must be an object whose 'answers' is a list of {{text, answer_start}}"
+                    raise ExamplesError(msg)
                 out.append(
                     Example(
                         id=str(qa.get("id", f"{a}-{p}-{q}")),
                         question=_require(qa, "question", qwhere),
                         context=context,
                         answers=[_require(ans, "text", f"{qwhere}.answers") for ans in answers],
-                        answer_starts=[int(ans.get("answer_start", -1)) for ans in answers],
+                        answer_starts=[_answer_start(ans, f"{qwhere}.answers") for ans in answers],
                     )
                 )
     return out
@@ -136,10 +129,6 @@ def load_examples(path: str | Path) -> list[Example]:
         except json.JSONDecodeError as exc:
             msg = f"{path}: not valid JSON at line {exc.lineno} ({exc.msg})"
             raise ExamplesError(msg) from exc
-        problem = next(_squad_shape_problems(doc), None)
-        if problem:
-            msg = f"{path}: {problem}"
-            raise ExamplesError(msg)
         examples = _from_squad(doc, path)
     else:
         examples = _from_jsonl(text, path)
