@@ -76,26 +76,20 @@ def questions(kind: str, count: int) -> list[Example]:
 
 def references(root: Path, manifest: dict[str, Any], examples: list[Example]) -> dict[str, Reference]:
     """Python's answer for each distinct question: validate.decode on onnxruntime's float32 logits."""
-    import numpy as np
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
+    from validate.runners.ort_runner import OnnxRuntimeRunner
 
     record = manifest["formats"].get(REFERENCE_FORMAT)
     if record is None:
         msg = f"{root} has no {REFERENCE_FORMAT} format, the reference of the load test; convert it too"
         raise LoadError(msg)
-    session = ort.InferenceSession(str(root / record["main_file"]), providers=["CPUExecutionProvider"])
-    names = [record["output_names"][o.name] for o in session.get_outputs()]
-    tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
     out: dict[str, Reference] = {}
-    for ex in examples:
-        if ex.id in out:
-            continue
-        enc = decode.encode(tokenizer, ex.question, ex.context)
-        feeds = {"input_ids": enc.input_ids.astype(np.int64), "attention_mask": enc.attention_mask.astype(np.int64)}
-        logits = dict(zip(names, session.run(None, feeds), strict=True))
-        start, end = logits["start_logits"], logits["end_logits"]
-        out[ex.id] = Reference(ex, enc, start, end, decode.decode(enc, start, end, ex.context))
+    with OnnxRuntimeRunner(REFERENCE_FORMAT, root, record, root / "tokenizer.json") as runner:
+        for ex in examples:
+            if ex.id in out:
+                continue
+            enc = decode.encode(runner.tokenizer, ex.question, ex.context)
+            start, end = runner.infer(enc.input_ids, enc.attention_mask)
+            out[ex.id] = Reference(ex, enc, start, end, decode.decode(enc, start, end, ex.context))
     return out
 
 

@@ -36,15 +36,12 @@ class NodeRunner(Runner):
     def _activate(self) -> None:
         from validate.node_bridge import NodeRuntime, NodeRuntimeError, NodeUnavailableError
 
-        output_map = None
-        if self.runtime_kind == "tfjs":
-            output_map = ",".join(f"{k}={v}" for k, v in sorted(self.record["output_names"].items()))
         self._node = NodeRuntime(
             runtime=self.runtime_kind,
             model=self.root / self.record["main_file"],
             backend=self.backend if self.runtime_kind == "tfjs" else None,
             tokenizer=self.tokenizer_path,
-            output_map=output_map,
+            output_map=self.record["output_names"] if self.runtime_kind == "tfjs" else None,
             timeout=self.timeout,
         )
         try:
