@@ -50,7 +50,12 @@ def toolchain(session: nox.Session) -> str:
 
 
 def node_packages(session: nox.Session) -> None:
-    """``npm ci`` for the Node.js runners, only when package-lock.json changed."""
+    """``npm ci`` for the Node.js runners (only when package-lock.json changed), then tfjs-node's addon.
+
+    Install scripts are skipped: tfjs-node's and onnxruntime-node's would download from hosts outside
+    the npm registry (libtensorflow; CUDA providers). ``build_tfjs_node.py`` compiles tfjs-node's addon
+    against the toolchain's tensorflow wheel instead; it returns at once when the addon is up to date.
+    """
     lock = NODE_DIR / "package-lock.json"
     if not lock.is_file():
         return
@@ -59,12 +64,12 @@ def node_packages(session: nox.Session) -> None:
         return
     stamp = NODE_DIR / "node_modules" / ".lock-sha256"
     want = hashlib.sha256(lock.read_bytes()).hexdigest()
-    if stamp.is_file() and stamp.read_text() == want:
-        return
-    env = {"ONNXRUNTIME_NODE_INSTALL": "skip", "ONNXRUNTIME_NODE_INSTALL_CUDA": "skip"}
-    with session.chdir(NODE_DIR):
-        session.run("npm", "ci", "--no-audit", "--no-fund", external=True, env=env)
-    stamp.write_text(want)
+    if not (stamp.is_file() and stamp.read_text() == want):
+        env = {"ONNXRUNTIME_NODE_INSTALL": "skip", "ONNXRUNTIME_NODE_INSTALL_CUDA": "skip"}
+        with session.chdir(NODE_DIR):
+            session.run("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", external=True, env=env)
+        stamp.write_text(want)
+    session.run(toolchain(session), str(NODE_DIR / "build_tfjs_node.py"), external=True)
 
 
 def run(session: nox.Session, *args: str) -> None:

@@ -37,7 +37,12 @@ RUNTIME_PACKAGES = {
     "tfjs": ("@tensorflow/tfjs-core", "@tensorflow/tfjs-converter"),
     "onnx": ("onnxruntime-node",),
 }
-BACKEND_PACKAGES = {"wasm": "@tensorflow/tfjs-backend-wasm", "cpu": "@tensorflow/tfjs-backend-cpu"}
+BACKEND_PACKAGES = {
+    "wasm": "@tensorflow/tfjs-backend-wasm",
+    "cpu": "@tensorflow/tfjs-backend-cpu",
+    "tensorflow": "@tensorflow/tfjs-node",  # libtensorflow; its addon is built by node/build_tfjs_node.py
+}
+TFJS_NODE_ADDON = Path("@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node")  # under node_modules
 
 
 class NodeRuntimeError(RuntimeError):
@@ -151,6 +156,12 @@ class NodeRuntime:
         missing = [p for p in packages if not (modules / p / "package.json").is_file()]
         if missing:
             msg = f"{modules} lacks {', '.join(missing)}: run: npm ci in validate/node (nox -s validate does it)"
+            raise NodeUnavailableError(msg)
+        if self.backend == "tensorflow" and not (modules / TFJS_NODE_ADDON).is_file():
+            msg = (
+                f"{modules / TFJS_NODE_ADDON} is not built: run: python validate/node/build_tfjs_node.py "
+                "(nox -s tests does it)"
+            )
             raise NodeUnavailableError(msg)
         cmd = [node, RUNNER, "--runtime", self.runtime, "--model", str(self.model)]
         if self.backend is not None:

@@ -64,13 +64,14 @@ def unavailable_reason(system: System, manifest: dict[str, Any]) -> str | None:
     if system.id == "tfjs-node":
         package = NODE_DIR / "node_modules" / "@tensorflow" / "tfjs-node" / "package.json"
         if not package.is_file():
+            return "@tensorflow/tfjs-node is not installed: run npm ci --ignore-scripts in validate/node (nox does it)"
+        from validate.node_bridge import TFJS_NODE_ADDON
+
+        if not (NODE_DIR / "node_modules" / TFJS_NODE_ADDON).is_file():
             return (
-                "@tensorflow/tfjs-node is not installed: its install script downloads libtensorflow from a host "
-                "outside the npm registry; it can be built offline against the pip tensorflow wheel's "
-                "libtensorflow_cc.so.2 (shared NOTES.md), and validate/node/runner.mjs would need a "
-                "'tensorflow' backend"
+                "@tensorflow/tfjs-node's addon is not built (its install script would download libtensorflow): "
+                "run python validate/node/build_tfjs_node.py, which builds it against the tensorflow wheel"
             )
-        return "validate/node/runner.mjs has no 'tensorflow' backend for @tensorflow/tfjs-node (only wasm and cpu)"
     return None
 
 
@@ -136,6 +137,7 @@ def load(system: System, root: Path, manifest: dict[str, Any]) -> Answerer:
         assert system.format is not None
         runtime = {"tensorflow": "tensorflow", "onnxruntime": "onnxruntime", "onnxruntime-node": "onnxruntime-node"}
         target = Target(system.format, runtime.get(system.runtime, "tfjs-node"))
-        runner = make_runner(target, root, manifest["formats"][system.format], Settings(tfjs_backend="wasm"))
+        backend = "tensorflow" if system.id == "tfjs-node" else "wasm"  # tfjs-node: libtensorflow via its addon
+        runner = make_runner(target, root, manifest["formats"][system.format], Settings(tfjs_backend=backend))
     runner.activate()
     return runner

@@ -1,6 +1,6 @@
 // One long-lived Node.js process per runtime, driven by validate/node_bridge.py over JSON lines.
 //
-//   node runner.mjs --runtime tfjs|onnx --model PATH [--backend wasm|cpu] [--tokenizer tokenizer.json]
+//   node runner.mjs --runtime tfjs|onnx --model PATH [--backend wasm|cpu|tensorflow] [--tokenizer tokenizer.json]
 //                   [--output-map Identity=end_logits,Identity_1=start_logits]
 //
 // Loads the model once, prints {"event":"ready",...}, then answers one JSON line per request line on
@@ -8,6 +8,10 @@
 // crash tests; QAPORT_NODE_FAULT injects the same faults mid-run, see parseFaults). stdout carries only
 // protocol lines: console.log is sent to stderr so that a library's chatter cannot corrupt a reply.
 // Requests are served one at a time, in order.
+//
+// Backend 'tensorflow' is @tensorflow/tfjs-node (libtensorflow through its native addon, built offline by
+// build_tfjs_node.py against the pip tensorflow wheel); it registers itself in the same, deduplicated
+// @tensorflow/tfjs-core that the other backends use.
 //
 // Trap: the wasm backend's Emscripten glue installs process handlers that rethrow any uncaught
 // exception or unhandled rejection (exit code 7), so every request's errors are caught here.
@@ -56,7 +60,7 @@ function parseArgs(argv) {
   }
   if (!['tfjs', 'onnx'].includes(args.runtime)) throw new Error(`--runtime must be tfjs or onnx, got ${args.runtime}`);
   if (!args.model) throw new Error('--model is required');
-  if (!['wasm', 'cpu'].includes(args.backend)) throw new Error(`--backend must be wasm or cpu, got ${args.backend}`);
+  if (!['wasm', 'cpu', 'tensorflow'].includes(args.backend)) throw new Error(`--backend must be wasm, cpu or tensorflow, got ${args.backend}`);
   return args;
 }
 
@@ -110,6 +114,11 @@ async function loadTfjs(modelPath, backend, outputMap) {
     const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
     wasm.setWasmPaths(`${wasmDir}${path.sep}`);
     versions['tfjs-backend-wasm'] = packageVersion('@tensorflow/tfjs-backend-wasm');
+  } else if (backend === 'tensorflow') {
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2'; // libtensorflow's CUDA-probe chatter would fill the stderr tail
+    require('@tensorflow/tfjs-node'); // loads the addon and libtensorflow; registers 'tensorflow' in tfjs-core
+    if (!tf.findBackendFactory('tensorflow')) throw new Error("@tensorflow/tfjs-node did not register the 'tensorflow' backend");
+    versions['tfjs-node'] = packageVersion('@tensorflow/tfjs-node');
   } else {
     versions['tfjs-backend-cpu'] = packageVersion('@tensorflow/tfjs-backend-cpu');
   }
@@ -120,8 +129,12 @@ async function loadTfjs(modelPath, backend, outputMap) {
     extra.simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     extra.threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   }
+  if (backend === 'tensorflow') {
+    if (tf.getBackend() !== 'tensorflow') throw new Error(`tfjs-node loaded but the backend is ${tf.getBackend()}`);
+    versions.libtensorflow = tf.backend().binding?.TF_Version ?? null;
+  }
 
-  // loadGraphModel('file://') needs tfjs-node; this IOHandler reads model.json and its shards with fs.
+  // loadGraphModel('file://') needs tfjs-node; for every backend alike, this IOHandler reads model.json and its shards with fs.
   const dir = path.dirname(modelPath);
   const modelJson = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
   const handler = {
