@@ -78,7 +78,7 @@ FORMATS: dict[str, Format] = {
             "int64",
             True,
             "as onnx",
-            "ONNX with dynamic 8-bit quantisation of the MatMul weights (uint8; transformers.js 'q8')",
+            "ONNX with dynamic 8-bit quantisation of the MatMul weights (int8, 7-bit range; transformers.js 'q8')",
         ),
     )
 }

@@ -97,9 +97,13 @@ def _name_dynamic_axes(proto: Any, fixed_length: int | None) -> None:
 def quantize_int8(src: Path, dst: Path) -> None:
     """Dynamic 8-bit quantisation of the MatMul weights (activations quantised at run time).
 
-    - Unsigned 8-bit weights (U8U8 ``MatMulInteger``): with signed weights (U8S8) onnxruntime's
-      x86-64 kernels without VNNI (AVX2, the machines this runs on) saturate the int16 sums of
-      u8 x s8 products, which more than doubled the logit error on a trained model.
+    - Signed weights with ``reduce_range`` (7-bit, U8S8 ``MatMulInteger``): onnxruntime's x86-64
+      kernels without VNNI (AVX2, the machines this runs on) multiply u8 x s8 with VPMADDUBSW, whose
+      int16 sums saturate with full-range signed weights (which doubled the logit error on a trained
+      model); 7-bit weights cannot saturate it. Measured against unsigned weights (U8U8, the slower
+      int16 kernel): full size 1.16x faster at 384 tokens and 1.18x at 198; on the trained default
+      model the largest logit change from float32 went 0.92 -> 0.50 and answers agreeing with
+      float32 596 -> 597 of 600 (per-channel scales: 0.43, but slower, so not used).
     - The embedding ``Gather`` stays float32: quantised per tensor, the word-embedding table alone
       moved logits by more than the int8 tolerance on a trained model, and a lookup gains no speed.
       The cost is size: the embedding table (22 M float32 values on distilbert-base) is not shrunk.
@@ -108,7 +112,9 @@ def quantize_int8(src: Path, dst: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = dst.with_suffix(".tmp.onnx")
-    quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QUInt8, op_types_to_quantize=["MatMul"])
+    quantize_dynamic(
+        str(src), str(tmp), weight_type=QuantType.QInt8, reduce_range=True, op_types_to_quantize=["MatMul"]
+    )
     proto = onnx.load(str(tmp))
     tmp.unlink()
     onnx.save(canonicalize(proto), str(dst))

@@ -75,6 +75,7 @@ def test_tfjs_signature_from_file(default_artifacts: Path) -> None:
 
 
 def test_onnx_signature_from_file(default_artifacts: Path) -> None:
+    import numpy as np
     import onnx
     import onnxruntime as ort
 
@@ -91,8 +92,16 @@ def test_onnx_signature_from_file(default_artifacts: Path) -> None:
         ops = {n.op_type for n in model.graph.node}
         assert "Erfc" not in ops and "Erf" in ops
         ort.InferenceSession(str(default_artifacts / rel), providers=["CPUExecutionProvider"])
-    quant_ops = {n.op_type for n in onnx.load(str(default_artifacts / "onnx/model_quantized.onnx")).graph.node}
-    assert {"DynamicQuantizeLinear", "MatMulInteger"} & quant_ops
+    quant = onnx.load(str(default_artifacts / "onnx/model_quantized.onnx")).graph
+    assert {"DynamicQuantizeLinear", "MatMulInteger"} <= {n.op_type for n in quant.node}
+    # U8S8 with 7-bit weights, the fast AVX2 kernel: |w| <= 64 keeps each pair of u8 x s8 products
+    # within int16 (2 x 255 x 64 = 32640 <= 32767), so VPMADDUBSW cannot saturate (convert.onnx_export)
+    weights = {t.name: onnx.numpy_helper.to_array(t) for t in quant.initializer}
+    b_inputs = [n.input[1] for n in quant.node if n.op_type == "MatMulInteger" and n.input[1] in weights]
+    assert len(b_inputs) >= 12, b_inputs  # 2 layers x (q, k, v, out, ffn in, ffn out) at least
+    for name in b_inputs:
+        w = weights[name]
+        assert w.dtype == np.int8 and int(w.min()) >= -64 and int(w.max()) <= 64, (name, w.dtype, w.min(), w.max())
 
 
 def test_manifest_lists_every_file_with_checksums(default_artifacts: Path) -> None:
