@@ -32,7 +32,7 @@ const FORMATS = {
   onnx: { false: 'onnx', true: 'onnx-int8' },
   tfjs: { false: 'tfjs', true: 'tfjs-fp16' },
 };
-const DEFAULT_BATCH_WINDOWS = 16;
+const DEFAULT_BATCH_WINDOWS = qa.MAX_BATCH_WINDOWS;
 
 /** Bad options or inputs: the message says what was given and what is accepted. */
 export class QAError extends Error {
@@ -391,17 +391,7 @@ export class QAClient {
       }
       return out;
     };
-    if (rows <= limit) return call(ids, mask, rows);
-    const start = new Float32Array(rows * width);
-    const end = new Float32Array(rows * width);
-    for (let r = 0; r < rows; r += limit) {
-      const n = Math.min(limit, rows - r);
-      const span = [r * width, (r + n) * width];
-      const out = await call(ids.slice(...span), mask.slice(...span), n);
-      start.set(out.start.data, span[0]);
-      end.set(out.end.data, span[0]);
-    }
-    return { start: { data: start, shape: [rows, width] }, end: { data: end, shape: [rows, width] } };
+    return qa.inferInChunks(call, ids, mask, rows, width, limit);
   }
 
   /** One model call for the windows of several encoded pairs, padded to one width; logits split back. */

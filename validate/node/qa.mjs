@@ -17,6 +17,8 @@ export const MAX_LENGTH = 384;
 export const STRIDE = 128;
 export const MAX_ANSWER_LEN = 15;
 export const TOP_K = 1;
+// windows per model call (Python: validate.decode.MAX_BATCH_WINDOWS)
+export const MAX_BATCH_WINDOWS = 16;
 
 export class DecodeError extends Error {
   constructor(message) {
@@ -215,6 +217,25 @@ export function decode(encoded, start, end, context, options = {}) {
  * End to end: tokenise, run every window in one batched call, decode.
  * `infer(inputIds, attentionMask, shape)` -> `{start: {data, shape}, end: {data, shape}}` (may be async).
  */
+/**
+ * Logits of `rows` windows of `width` tokens (row-major `ids`/`mask`), through `call(ids, mask, n)` in
+ * calls of at most `limit` windows, so that memory stays bounded whatever the context's length (a
+ * 100,000-character context is hundreds of windows). `call` returns `{ start, end }`, each `{ data }`.
+ */
+export async function inferInChunks(call, ids, mask, rows, width, limit = MAX_BATCH_WINDOWS) {
+  if (rows <= limit) return call(ids, mask, rows);
+  const start = new Float32Array(rows * width);
+  const end = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r += limit) {
+    const n = Math.min(limit, rows - r);
+    const span = [r * width, (r + n) * width];
+    const out = await call(ids.slice(...span), mask.slice(...span), n);
+    start.set(out.start.data, span[0]);
+    end.set(out.end.data, span[0]);
+  }
+  return { start: { data: start, shape: [rows, width] }, end: { data: end, shape: [rows, width] } };
+}
+
 export async function answer(infer, tokenizer, question, context, { maxLength = MAX_LENGTH, stride = STRIDE, maxAnswerLen = MAX_ANSWER_LEN } = {}) {
   const encoded = await encode(tokenizer, question, context, { maxLength, stride });
   const { start, end } = await infer(encoded.inputIds, encoded.attentionMask, encoded.shape);

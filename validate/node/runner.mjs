@@ -29,7 +29,6 @@ const require = createRequire(import.meta.url);
 const LOGICAL_OUTPUTS = ['start_logits', 'end_logits'];
 const LOGICAL_INPUTS = ['input_ids', 'attention_mask'];
 const ITEM_BYTES = { int32: 4, float32: 4, int64: 8 };
-const ANSWER_BATCH_WINDOWS = 16;
 
 console.log = console.error;
 console.info = console.error;
@@ -348,8 +347,6 @@ function makeAnswerInfer(runtime) {
       }
       width = fixed;
     }
-    // At most ANSWER_BATCH_WINDOWS windows per model call, so that memory stays bounded whatever the
-    // context's length (a 100,000-character context is hundreds of windows).
     const call = async (a, b, n) => {
       const feeds = {
         input_ids: { shape: [n, width], dtype: 'int32', data: a },
@@ -358,16 +355,7 @@ function makeAnswerInfer(runtime) {
       const { result } = await timedInfer(runtime, feeds, 0, 1);
       return { start: result.start_logits, end: result.end_logits };
     };
-    if (rows <= ANSWER_BATCH_WINDOWS) return call(ids, mask, rows);
-    const start = new Float32Array(rows * width);
-    const end = new Float32Array(rows * width);
-    for (let r = 0; r < rows; r += ANSWER_BATCH_WINDOWS) {
-      const n = Math.min(ANSWER_BATCH_WINDOWS, rows - r);
-      const out = await call(ids.slice(r * width, (r + n) * width), mask.slice(r * width, (r + n) * width), n);
-      start.set(out.start.data, r * width);
-      end.set(out.end.data, r * width);
-    }
-    return { start: { data: start, shape: [rows, width] }, end: { data: end, shape: [rows, width] } };
+    return qa.inferInChunks(call, ids, mask, rows, width);
   };
 }
 
