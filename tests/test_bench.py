@@ -109,3 +109,16 @@ def test_quick_benchmark_on_the_default_model(default_artifacts: Path, tmp_path:
     for lever in ("padding", "batching", "threads", "opt_level", "int8", "fusions", "profile_384", "caching"):
         assert lever in report["levers"], lever
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_slow_systems_get_fewer_runs_but_never_fewer_than_two() -> None:
+    import dataclasses
+
+    from validate.bench.cli import FULL
+    from validate.bench.worker import _runs
+
+    proto = dataclasses.asdict(FULL)
+    assert _runs(90.0, 6, proto) == (FULL.warmup, FULL.runs)  # fast: every run, full warm-up
+    assert _runs(4000.0, 3, proto) == (1, FULL.min_runs)  # budget-bound: min_runs
+    # one call per question already over the budget (wasm on long texts, 20 s a call): 2 runs
+    assert _runs(20000.0, 3, proto) == (1, 2)
