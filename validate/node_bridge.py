@@ -155,7 +155,8 @@ class NodeRuntime:
             packages.append("tokenizers")
         missing = [p for p in packages if not (modules / p / "package.json").is_file()]
         if missing:
-            msg = f"{modules} lacks {', '.join(missing)}: run: npm ci --ignore-scripts in validate/node (nox -s validate does it)"
+            fix = "run: npm ci --ignore-scripts in validate/node (nox -s validate does it)"
+            msg = f"{modules} lacks {', '.join(missing)}: {fix}"
             raise NodeUnavailableError(msg)
         if self.backend == "tensorflow" and not (modules / TFJS_NODE_ADDON).is_file():
             msg = (
