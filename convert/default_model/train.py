@@ -327,8 +327,12 @@ def main(argv: list[str] | None = None) -> int:
             os.replace(staging / HELDOUT_PATH.name, heldout)
             publish(staging, args.out)
     except Interrupted as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 128 + signal.SIGTERM
+        print(f"ERROR: {exc}", file=sys.stderr, flush=True)
+        # The staging directory is gone and nothing else is left to do. Exit without the interpreter's
+        # teardown: once, in CI, TensorFlow's teardown did not return for 60 s after a SIGTERM had cut
+        # through the model build (the message above was printed, the process never exited).
+        sys.stdout.flush()
+        os._exit(128 + signal.SIGTERM)
     metrics = evaluate_checkpoint(args.out, heldout)
     print(json.dumps({**res, **metrics}, indent=1))
     return 0
