@@ -45,6 +45,27 @@ BACKEND_PACKAGES = {
 TFJS_NODE_ADDON = Path("@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node")  # under node_modules
 
 
+def missing_packages(node_dir: Path, runtime: str, backend: str | None, *, tokenizer: bool) -> str | None:
+    """What a runtime/backend lacks in ``node_dir/node_modules`` (with the command that installs it), or None."""
+    modules = node_dir / "node_modules"
+    packages = [
+        *RUNTIME_PACKAGES[runtime],
+        *([BACKEND_PACKAGES[backend or "wasm"]] if runtime == "tfjs" else []),
+    ]
+    if tokenizer:
+        packages.append("tokenizers")
+    missing = [p for p in packages if not (modules / p / "package.json").is_file()]
+    if missing:
+        fix = "run: npm ci --ignore-scripts in validate/node (nox -s validate does it)"
+        return f"{modules} lacks {', '.join(missing)}: {fix}"
+    if backend == "tensorflow" and not (modules / TFJS_NODE_ADDON).is_file():
+        return (
+            f"{modules / TFJS_NODE_ADDON} is not built: run: python validate/node/build_tfjs_node.py "
+            "(nox -s tests does it)"
+        )
+    return None
+
+
 class NodeRuntimeError(RuntimeError):
     """The node process failed to load, crashed, hung or broke the protocol (the message says which)."""
 
@@ -146,24 +167,9 @@ class NodeRuntime:
         if node is None:
             msg = f"{self.node!r} (Node.js) not found on PATH: install Node.js 20"
             raise NodeUnavailableError(msg)
-        modules = self.node_dir / "node_modules"
-        packages = [
-            *RUNTIME_PACKAGES[self.runtime],
-            *([BACKEND_PACKAGES[self.backend or "wasm"]] if self.runtime == "tfjs" else []),
-        ]
-        if self.tokenizer is not None:
-            packages.append("tokenizers")
-        missing = [p for p in packages if not (modules / p / "package.json").is_file()]
-        if missing:
-            fix = "run: npm ci --ignore-scripts in validate/node (nox -s validate does it)"
-            msg = f"{modules} lacks {', '.join(missing)}: {fix}"
-            raise NodeUnavailableError(msg)
-        if self.backend == "tensorflow" and not (modules / TFJS_NODE_ADDON).is_file():
-            msg = (
-                f"{modules / TFJS_NODE_ADDON} is not built: run: python validate/node/build_tfjs_node.py "
-                "(nox -s tests does it)"
-            )
-            raise NodeUnavailableError(msg)
+        problem = missing_packages(self.node_dir, self.runtime, self.backend, tokenizer=self.tokenizer is not None)
+        if problem is not None:
+            raise NodeUnavailableError(problem)
         cmd = [node, RUNNER, "--runtime", self.runtime, "--model", str(self.model)]
         if self.backend is not None:
             cmd += ["--backend", self.backend]

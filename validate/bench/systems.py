@@ -61,17 +61,10 @@ def unavailable_reason(system: System, manifest: dict[str, Any]) -> str | None:
     """Why a system cannot run here (checked before starting a worker), or None."""
     if system.format is not None and system.format not in manifest["formats"]:
         return f"format {system.format!r} is not in this artifact directory (formats: {', '.join(manifest['formats'])})"
-    if system.id == "tfjs-node":
-        package = NODE_DIR / "node_modules" / "@tensorflow" / "tfjs-node" / "package.json"
-        if not package.is_file():
-            return "@tensorflow/tfjs-node is not installed: run npm ci --ignore-scripts in validate/node (nox does it)"
-        from validate.node_bridge import TFJS_NODE_ADDON
+    if system.id == "tfjs-node":  # the addon is built offline (its install script would download libtensorflow)
+        from validate.node_bridge import missing_packages
 
-        if not (NODE_DIR / "node_modules" / TFJS_NODE_ADDON).is_file():
-            return (
-                "@tensorflow/tfjs-node's addon is not built (its install script would download libtensorflow): "
-                "run python validate/node/build_tfjs_node.py, which builds it against the tensorflow wheel"
-            )
+        return missing_packages(NODE_DIR, "tfjs", "tensorflow", tokenizer=True)
     return None
 
 
