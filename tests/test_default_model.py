@@ -94,6 +94,22 @@ def test_corpus_covers_every_question_kind() -> None:
         assert any(q.startswith(kind) for q in questions), kind
 
 
+def test_importing_the_trainer_leaves_the_environment_alone() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from convert.default_model.train import TRAINING_ENV
+
+    # set at import, oneDNN leaked into tensorflowjs' converter (started by later tests) and broke it
+    env = {k: v for k, v in os.environ.items() if k not in TRAINING_ENV}
+    code = "import os, convert.default_model.train as t; print(sorted(set(t.TRAINING_ENV) & set(os.environ)))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr[-2000:]
+
+
 def test_batches_have_one_shape_per_bucket() -> None:
     import numpy as np
 
@@ -147,13 +163,13 @@ def test_same_seed_same_weights(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from convert.default_model.train import weights_equal
+    from convert.default_model.train import TRAINING_ENV, weights_equal
 
     def tiny(out: Path, seed: int) -> None:
         # one process per run, as for a real rebuild (Keras numbers its models within a process)
         code = "from pathlib import Path; from convert.default_model.train import train; "
         code += f"train(Path({str(out)!r}), {seed}, paragraphs=60, epochs=1, batch_tokens=1024, log=lambda _: None)"
-        env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", **TRAINING_ENV}
         proc = subprocess.run(
             [sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=600
         )

@@ -19,10 +19,6 @@ from typing import Any
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# oneDNN kernels: 1.24x the training throughput of TensorFlow's default CPU kernels on this model (measured);
-# read when TensorFlow is imported, so it has to be set here
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-
 import numpy as np
 
 from convert.default_model import (
@@ -34,6 +30,11 @@ from convert.default_model import (
 )
 from convert.default_model.corpus import BANNED, Generator, make_pools
 
+# oneDNN kernels: 1.24x the training throughput of TensorFlow's default CPU kernels on this model (measured).
+# TensorFlow reads it when it is imported, so main() sets it first. Only there: set at import, it would leak
+# into every process this one starts (in the tests: tensorflowjs' converter, where oneDNN's fused
+# _MklLayerNorm is an op TF.js does not have).
+TRAINING_ENV = {"TF_ENABLE_ONEDNN_OPTS": "1"}
 MAX_LEN = 384
 # few widths: the XLA-compiled step compiles once per batch shape (about 10 s each on 2 cores), which costs
 # more than the padding that finer widths would save (7% more tokens than 13 widths, measured)
@@ -326,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--paragraphs", type=int, default=None, help="corpus size (default: the committed model's)")
     p.add_argument("--epochs", type=int, default=None, help="passes over the corpus (default: the committed model's)")
     args = p.parse_args(argv)
+    os.environ.update(TRAINING_ENV)
     size = {k: v for k, v in (("paragraphs", args.paragraphs), ("epochs", args.epochs)) if v is not None}
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
