@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,10 @@ def export_tfjs(sm_dir: Path, out_dir: Path, *, float16: bool = False, log: Path
     if float16:
         cmd.append("--quantize_float16=*")
     cmd += [str(sm_dir), str(out_dir)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    # oneDNN off in the converter whatever the caller's setting: with it, grappler fuses layer norms into
+    # _MklLayerNorm, an op TF.js does not have, and the conversion fails
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if log is not None:
         log.write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0 or not (out_dir / "model.json").is_file():

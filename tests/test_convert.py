@@ -222,6 +222,29 @@ def test_subset_publishes_only_what_was_asked(tmp_path: Path) -> None:
     assert not (out / "savedmodel").exists() and not (out / ".work").exists()
 
 
+def test_tfjs_export_ignores_the_callers_onednn_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TF_ENABLE_ONEDNN_OPTS=1 in the caller's environment (a shell, or the trainer) must not reach the TF.js
+    converter: there grappler fuses this small model's layer norms into _MklLayerNorm, an op TF.js lacks
+    ("Unsupported Ops in the model after optimization" without the fix, measured)."""
+    import tensorflow as tf
+    from transformers import DistilBertConfig, TFDistilBertForQuestionAnswering
+
+    from convert import tfjs_export
+    from convert.gelu import use_erf_gelu
+    from convert.savedmodel_export import export_savedmodel
+
+    tf.keras.utils.set_random_seed(0)
+    config = DistilBertConfig(vocab_size=300, dim=32, hidden_dim=64, n_layers=2, n_heads=2)
+    model = TFDistilBertForQuestionAnswering(config)
+    model(input_ids=tf.zeros((1, 8), tf.int32), attention_mask=tf.ones((1, 8), tf.int32))
+    use_erf_gelu(model)
+    export_savedmodel(model, tmp_path / "savedmodel")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    tfjs_export.export_tfjs(tmp_path / "savedmodel", tmp_path / "tfjs")
+    ops = {n["op"] for n in json.loads((tmp_path / "tfjs" / "model.json").read_text())["modelTopology"]["node"]}
+    assert not any(op.startswith("_Mkl") for op in ops), sorted(ops)
+
+
 def test_unknown_format_did_you_mean(tmp_path: Path) -> None:
     proc = run_cli("convert", "--formats", "tfjs,onx", cwd=tmp_path)
     assert proc.returncode == 2
