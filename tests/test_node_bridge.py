@@ -496,21 +496,6 @@ class TinyQA:
         return out.start_logits.numpy(), out.end_logits.numpy()
 
 
-def _serving(model: Any, dtype: Any) -> Any:
-    import tensorflow as tf
-
-    spec = [tf.TensorSpec([None, None], dtype, name=n) for n in ("input_ids", "attention_mask")]
-
-    @tf.function(input_signature=spec)
-    def serving(input_ids: Any, attention_mask: Any) -> dict[str, Any]:
-        out = model(
-            input_ids=tf.cast(input_ids, tf.int32), attention_mask=tf.cast(attention_mask, tf.int32), training=False
-        )
-        return {"start_logits": out.start_logits, "end_logits": out.end_logits}
-
-    return serving
-
-
 @pytest.fixture(scope="module")
 def tiny_qa(tmp_path_factory: pytest.TempPathFactory, tokenizer_path: Path) -> TinyQA:
     """2 layers, dim 32, random weights (initializer_range 0.5 so spans do not tie) -> SavedModel, TF.js, ONNX."""
@@ -520,7 +505,9 @@ def tiny_qa(tmp_path_factory: pytest.TempPathFactory, tokenizer_path: Path) -> T
     import tf2onnx
     from transformers import DistilBertConfig, TFDistilBertForQuestionAnswering
 
+    from convert import tfjs_export
     from convert.gelu import use_erf_gelu
+    from convert.savedmodel_export import export_savedmodel, serving_function
 
     out = tmp_path_factory.mktemp("tiny-qa")
     tf.keras.utils.set_random_seed(0)
@@ -538,24 +525,15 @@ def tiny_qa(tmp_path_factory: pytest.TempPathFactory, tokenizer_path: Path) -> T
     model(input_ids=tf.zeros((1, 8), tf.int32), attention_mask=tf.ones((1, 8), tf.int32))
     assert use_erf_gelu(model) == 2
 
-    serving = _serving(model, tf.int32)
-    module = tf.Module()
-    module.model_variables = list(model.variables)
-    module.serving = serving
+    # the project's own exporters, so the fixture converts exactly as `python -m convert` does (the converter
+    # child included, with its environment)
     sm = out / "savedmodel"
-    tf.saved_model.save(module, str(sm), signatures={"serving_default": serving})
-
+    export_savedmodel(model, sm)
     tfjs = out / "tfjs"
-    cmd = [sys.executable, "-m", "tensorflowjs.converters.converter", "--input_format=tf_saved_model"]
-    cmd += ["--output_format=tfjs_graph_model", "--signature_name=serving_default", str(sm), str(tfjs)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    loaded = tf.saved_model.load(str(sm)).signatures["serving_default"]
-    names = [t.name.split(":")[0] for t in loaded.outputs]
-    packed = tf.nest.pack_sequence_as(loaded.structured_outputs, list(range(len(names))))
-    output_map = {names[i]: key for key, i in packed.items()}
+    tfjs_export.export_tfjs(sm, tfjs)
+    output_map = tfjs_export.output_map(sm)
 
-    fn64 = _serving(model, tf.int64)
+    fn64 = serving_function(model, dtype="int64")
     proto, _ = tf2onnx.convert.from_function(fn64, input_signature=fn64.input_signature, opset=17)
     onnx_path = out / "model.onnx"
     onnx.save(proto, str(onnx_path))
