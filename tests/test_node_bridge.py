@@ -500,14 +500,13 @@ class TinyQA:
 def tiny_qa(tmp_path_factory: pytest.TempPathFactory, tokenizer_path: Path) -> TinyQA:
     """2 layers, dim 32, random weights (initializer_range 0.5 so spans do not tie) -> SavedModel, TF.js, ONNX."""
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    import onnx
     import tensorflow as tf
-    import tf2onnx
     from transformers import DistilBertConfig, TFDistilBertForQuestionAnswering
 
     from convert import tfjs_export
     from convert.gelu import use_erf_gelu
-    from convert.savedmodel_export import export_savedmodel, serving_function
+    from convert.onnx_export import export_onnx
+    from convert.savedmodel_export import export_savedmodel
 
     out = tmp_path_factory.mktemp("tiny-qa")
     tf.keras.utils.set_random_seed(0)
@@ -533,10 +532,8 @@ def tiny_qa(tmp_path_factory: pytest.TempPathFactory, tokenizer_path: Path) -> T
     tfjs_export.export_tfjs(sm, tfjs)
     output_map = tfjs_export.output_map(sm)
 
-    fn64 = serving_function(model, dtype="int64")
-    proto, _ = tf2onnx.convert.from_function(fn64, input_signature=fn64.input_signature, opset=17)
     onnx_path = out / "model.onnx"
-    onnx.save(proto, str(onnx_path))
+    export_onnx(model, onnx_path)
     return TinyQA(model, tokenizer_path, tfjs / "model.json", output_map, onnx_path)
 
 
