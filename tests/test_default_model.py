@@ -30,12 +30,15 @@ def test_heldout_is_squad_v11_with_500_questions() -> None:
     assert n >= 500
 
 
-def test_heldout_names_never_occur_in_training() -> None:
+def _names(split: str) -> set[str]:
     from convert.default_model.corpus import make_pools
 
-    train, held = make_pools("train"), make_pools("heldout")
-    train_names = set(train.first + train.last + train.places + train.words + train.mascots)
-    held_names = set(held.first + held.last + held.places + held.words + held.mascots)
+    pools = make_pools(split)
+    return set(pools.first + pools.last + pools.places + pools.words + pools.mascots)
+
+
+def test_heldout_names_never_occur_in_training() -> None:
+    train_names, held_names = _names("train"), _names("heldout")
     assert not train_names & held_names
     # and the held-out file really uses held-out names
     text = HELDOUT_PATH.read_text(encoding="utf-8")
@@ -257,7 +260,6 @@ def test_weight_decay_covers_only_the_weight_matrices_and_block_layer_norms() ->
 
 
 def test_dev_set_is_separate_from_the_heldout_set(tmp_path: Path) -> None:
-    from convert.default_model.corpus import make_pools
     from convert.default_model.train import write_dev_set
 
     assert write_dev_set(tmp_path / "dev.json") >= 500
@@ -266,7 +268,5 @@ def test_dev_set_is_separate_from_the_heldout_set(tmp_path: Path) -> None:
         for path in (tmp_path / "dev.json", HELDOUT_PATH)
     ]
     assert not contexts[0] & contexts[1]
-    train = make_pools("train")
-    train_names = set(train.first + train.last + train.places + train.words + train.mascots)
     words = set(re.findall(r"[A-Z][a-z]+", " ".join(contexts[0])))
-    assert not (words & train_names) - {"Cup", "Bowl"}
+    assert not (words & _names("train")) - {"Cup", "Bowl"}
