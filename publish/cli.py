@@ -17,6 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=DEFAULT_NAME, help=f"npm package name (default {DEFAULT_NAME})")
     p.add_argument("--version", default=DEFAULT_VERSION, help=f"package version (default {DEFAULT_VERSION})")
     p.add_argument("--dry-run-publish", action="store_true", help="also run npm publish --dry-run on the tarball")
+    p.add_argument(
+        "--formats",
+        help="comma-separated formats to ship (savedmodel,tfjs,tfjs-fp16,onnx,onnx-int8; default: every one the "
+        "directory has); ship only what your consumers run: the full-size SavedModel is 253 MB",
+    )
     return p
 
 
@@ -28,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             args.name,
             args.version,
             dry_run_publish=args.dry_run_publish,
+            formats=[f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None,
             progress=lambda s: print(s, flush=True),
         )
     except ManifestError as exc:

@@ -10,16 +10,40 @@ from typing import Any
 
 import validate
 from convert.manifest import safe_relative, write_json_atomic
-from publish.checks import SHIPPED, NpmError, is_npm
+from publish.checks import SHIPPABLE, NpmError, is_npm
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 NODE_DIR = Path(validate.__file__).resolve().parent / "node"  # the Node.js code validation ran
-QA_MJS = NODE_DIR / "qa.mjs"
 NODE_PACKAGE_JSON = NODE_DIR / "package.json"
 MODEL_DIR = "model"
 JS_FILES = ("index.js", "index.d.ts")
+# Copied byte for byte from validate/node/: the windowing/decoding and the model loading that validation ran.
+SHARED_JS = ("qa.mjs", "runtimes.mjs")
+QA_MJS = NODE_DIR / "qa.mjs"
+TFJS_NODE = "@tensorflow/tfjs-node"
 # QAClient.fromOptions({runtime, quantized}) -> format
-CLIENT_FORMATS = {"onnx": {"false": "onnx", "true": "onnx-int8"}, "tfjs": {"false": "tfjs", "true": "tfjs-fp16"}}
+CLIENT_FORMATS = {
+    "onnx": {"false": "onnx", "true": "onnx-int8"},
+    "tfjs": {"false": "tfjs", "true": "tfjs-fp16"},
+    "savedmodel": {"false": "savedmodel"},
+}
+
+
+def client_formats(formats: list[str]) -> dict[str, dict[str, str]]:
+    """CLIENT_FORMATS trimmed to the shipped formats (the client reads this map from the manifest)."""
+    out = {r: {q: f for q, f in m.items() if f in formats} for r, m in CLIENT_FORMATS.items()}
+    return {r: m for r, m in out.items() if m}
+
+
+def client_option(fmt: str) -> tuple[str, str]:
+    """(runtime, quantized) of a format in QAClient.fromOptions."""
+    return next((r, q) for r, m in CLIENT_FORMATS.items() for q, f in m.items() if f == fmt)
+
+
+def tfjs_node_version() -> str:
+    """The @tensorflow/tfjs-node version validation ran (a devDependency there, a peer of the package)."""
+    doc = json.loads(NODE_PACKAGE_JSON.read_text(encoding="utf-8"))
+    return str(doc.get("devDependencies", {}).get(TFJS_NODE) or doc["dependencies"]["@tensorflow/tfjs-core"])
 
 
 def node_dependencies() -> dict[str, str]:
@@ -32,27 +56,31 @@ def node_dependencies() -> dict[str, str]:
     return dict(sorted(deps.items()))
 
 
-def _validation_summary(report: dict[str, Any]) -> dict[str, Any]:
+def _validation_summary(report: dict[str, Any], formats: list[str]) -> dict[str, Any]:
     targets = {t["id"]: t for t in report.get("targets", []) if isinstance(t, dict) and "id" in t}
     out: dict[str, Any] = {"passed": True, "examples": report.get("examples", {}).get("count"), "targets": {}}
-    for fmt, tid in SHIPPED.items():
-        t = targets[tid]
-        answers = t.get("answers", {})
-        out["targets"][fmt] = {
-            "target": tid,
-            "runtime": t.get("runtime"),
-            "status": t.get("status"),
-            "agree": answers.get("agree"),
-            "tie": answers.get("tie"),
-            "disagree": answers.get("disagree"),
-            "agreement": answers.get("agreement"),
-            "required_agreement": answers.get("required_agreement"),
-            "max_abs_diff": {k: v.get("max_abs_diff") for k, v in t.get("logits", {}).items()},
-        }
+    for fmt in formats:
+        for tid in SHIPPABLE[fmt]:
+            t = targets[tid]
+            answers = t.get("answers", {})
+            out["targets"][tid] = {
+                "format": fmt,
+                "target": tid,
+                "runtime": t.get("runtime"),
+                "status": t.get("status"),
+                "agree": answers.get("agree"),
+                "tie": answers.get("tie"),
+                "disagree": answers.get("disagree"),
+                "agreement": answers.get("agreement"),
+                "required_agreement": answers.get("required_agreement"),
+                "max_abs_diff": {k: v.get("max_abs_diff") for k, v in t.get("logits", {}).items()},
+            }
     return out
 
 
-def trimmed_manifest(manifest: dict[str, Any], report: dict[str, Any], name: str, version: str) -> dict[str, Any]:
+def trimmed_manifest(
+    manifest: dict[str, Any], report: dict[str, Any], name: str, version: str, formats: list[str]
+) -> dict[str, Any]:
     """What the JS client needs (checksums, output names, input signature) and what a user wants to know."""
     source = {
         k: manifest["source"][k]
@@ -61,10 +89,10 @@ def trimmed_manifest(manifest: dict[str, Any], report: dict[str, Any], name: str
     }
     if manifest["source"].get("kind") != "local":  # a local path says nothing to a package user
         source["spec"] = manifest["source"].get("spec")
-    formats = {}
-    for fmt in SHIPPED:
+    records = {}
+    for fmt in formats:
         rec = manifest["formats"][fmt]
-        formats[fmt] = {
+        records[fmt] = {
             "main_file": rec["main_file"],
             "precision": rec["precision"],
             "description": rec.get("description"),
@@ -79,21 +107,24 @@ def trimmed_manifest(manifest: dict[str, Any], report: dict[str, Any], name: str
         "source": source,
         "tools": manifest.get("tools", {}),
         "fixed_length": manifest.get("fixed_length"),
-        "client_formats": CLIENT_FORMATS,
+        "client_formats": client_formats(formats),
         "files": [e for e in manifest.get("files", []) if not is_npm(e["path"])],
-        "formats": formats,
-        "validation": _validation_summary(report),
+        "formats": records,
+        "validation": _validation_summary(report, formats),
     }
 
 
-def _package_json(name: str, version: str, manifest: dict[str, Any]) -> dict[str, Any]:
+def _package_json(name: str, version: str, manifest: dict[str, Any], formats: list[str]) -> dict[str, Any]:
     model = manifest["source"].get("name", "model")
-    return {
+    # tfjs-node (libtensorflow) is optional: the SavedModel needs it, TF.js uses it when installed.
+    peers = {TFJS_NODE: tfjs_node_version()} if {"savedmodel", "tfjs", "tfjs-fp16"} & set(formats) else {}
+    doc: dict[str, Any] = {
         "name": name,
         "version": version,
         "description": (
             f"Extractive question answering in Node.js with the DistilBERT model '{model}', converted and "
-            "validated by qaport (onnxruntime-node or TensorFlow.js; float32 and quantised)."
+            "validated by qaport (onnxruntime-node, TensorFlow.js or the SavedModel on tfjs-node; "
+            "float32 and quantised)."
         ),
         "type": "module",
         "main": "./index.js",
@@ -103,21 +134,27 @@ def _package_json(name: str, version: str, manifest: dict[str, Any]) -> dict[str
             "./model/*": "./model/*",
             "./package.json": "./package.json",
         },
-        "files": ["index.js", "index.d.ts", "qa.mjs", "README.md", f"{MODEL_DIR}/"],
+        "files": [*JS_FILES, *SHARED_JS, "README.md", f"{MODEL_DIR}/"],
         "engines": {"node": ">=20"},
         "keywords": ["question-answering", "distilbert", "onnx", "tensorflowjs", "nlp"],
         "license": "Apache-2.0",
         "dependencies": node_dependencies(),
     }
+    if peers:
+        doc["peerDependencies"] = peers
+        doc["peerDependenciesMeta"] = {k: {"optional": True} for k in peers}
+    return doc
 
 
 def _readme(name: str, version: str, trimmed: dict[str, Any]) -> str:
     rows = []
-    for fmt, t in trimmed["validation"]["targets"].items():
-        runtime, quantized = next((r, q) for r, m in CLIENT_FORMATS.items() for q, f in m.items() if f == fmt)
+    for t in trimmed["validation"]["targets"].values():
+        runtime, quantized = client_option(t["format"])
         agree = f"{t['agree']} + {t['tie']} ties / {(t['agree'] or 0) + (t['tie'] or 0) + (t['disagree'] or 0)}"
-        rows.append(f"| `{runtime}` | {quantized} | {fmt} | {t['runtime']} | {agree} |")
+        rows.append(f"| `{runtime}` | {quantized} | {t['format']} | {t['runtime']} | {agree} |")
     table = "\n".join(rows)
+    offered = ", ".join(f"`{r}`" for r in trimmed["client_formats"])
+    tfjs_node = f"{TFJS_NODE}@{tfjs_node_version()}"
     return f"""# {name}
 
 Extractive question answering for Node.js (>= 20) with the DistilBERT model
@@ -131,7 +168,10 @@ console.log(text, score, start, end);
 qa.dispose();
 ```
 
-- `runtime`: `'onnx'` (onnxruntime-node) or `'tfjs'` (TensorFlow.js, wasm backend).
+- `runtime` (this package ships {offered}): `'onnx'` (onnxruntime-node), `'tfjs'` (TensorFlow.js
+  graph model; `backend: 'tensorflow'` is libtensorflow through `@tensorflow/tfjs-node`, chosen when that
+  package is installed, else `'wasm'`; `'cpu'` is pure JS) or `'savedmodel'` (the TF SavedModel on
+  `@tensorflow/tfjs-node`, `tf.node.loadSavedModel` with its `serving_default` signature).
 - `quantized`: ONNX dynamic int8, or TF.js float16 weights.
 - `predictBatch([{{ question, context }}, ...])` answers many pairs, sharing model calls.
 - `start`/`end` count Unicode code points (as Python does); `startUtf16`/`endUtf16` index the JS
@@ -146,6 +186,12 @@ libraries from outside the npm registry on Linux x64; where only the registry is
 with `ONNXRUNTIME_NODE_INSTALL=skip` (the CPU runtime is inside the npm package). This package itself
 has no install scripts.
 
+`runtime: 'savedmodel'` and TF.js' `tensorflow` backend need the optional peer `npm install {tfjs_node}`.
+Its install script downloads libtensorflow from storage.googleapis.com; where only the npm registry is
+reachable, install it with `--ignore-scripts` and build its addon against the libtensorflow inside the pip
+`tensorflow==2.19.0` wheel with qaport's `validate/node/build_tfjs_node.py --package
+node_modules/@tensorflow/tfjs-node`.
+
 ## Validation (answers compared with the Keras reference)
 
 | runtime | quantized | format | validated in | agree (+ ties) |
@@ -158,10 +204,17 @@ The directory `model/` is also a transformers.js local model (`config.json`, `to
 
 
 def stage_package(
-    root: Path, manifest: dict[str, Any], report: dict[str, Any], dest: Path, name: str, version: str
+    root: Path,
+    manifest: dict[str, Any],
+    report: dict[str, Any],
+    dest: Path,
+    name: str,
+    version: str,
+    formats: list[str] | None = None,
 ) -> Path:
     """The package tree in ``dest`` (files copied, not linked: npm pack follows no symlinks)."""
-    trimmed = trimmed_manifest(manifest, report, name, version)
+    formats = formats if formats is not None else [f for f in SHIPPABLE if f in manifest["formats"]]
+    trimmed = trimmed_manifest(manifest, report, name, version, formats)
     model = dest / MODEL_DIR
     entries = list(trimmed["files"]) + [e for f in trimmed["formats"].values() for e in f["files"]]
     for entry in entries:
@@ -172,7 +225,8 @@ def stage_package(
     write_json_atomic(model / "manifest.json", trimmed)
     for f in JS_FILES:
         shutil.copyfile(JS_DIR / f, dest / f)
-    shutil.copyfile(QA_MJS, dest / "qa.mjs")
+    for f in SHARED_JS:
+        shutil.copyfile(NODE_DIR / f, dest / f)
     (dest / "README.md").write_text(_readme(name, version, trimmed), encoding="utf-8")
-    write_json_atomic(dest / "package.json", _package_json(name, version, manifest))
+    write_json_atomic(dest / "package.json", _package_json(name, version, manifest, formats))
     return dest

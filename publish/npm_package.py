@@ -1,10 +1,11 @@
 """Build the npm package of a validated artifact directory: ``DIR/npm/<name>-<version>.tgz``.
 
 Only a directory whose report passed and whose files still match their manifest checksums is
-packaged (publish.checks). The package holds the Node.js formats (TF.js float32 and float16, ONNX
-float32 and int8), the tokenizer files, a trimmed manifest (checked by the JS client before every
-load), the JS library of ``publish/js`` and the windowing/decoding of ``validate/node/qa.mjs``
-(copied, so the code the validation proved is the code that ships) (publish.contents).
+packaged (publish.checks). The package holds the formats asked for (``--formats``; default every
+shippable one: TF.js float32 and float16, ONNX float32 and int8, the SavedModel for tfjs-node), the
+tokenizer files, a trimmed manifest (checked by the JS client before every load), the JS library of
+``publish/js`` and, copied byte for byte from ``validate/node/``, ``qa.mjs`` (windowing/decoding) and
+``runtimes.mjs`` (model loading): the code the validation ran is the code that ships (publish.contents).
 
 The tarball is listed in DIR/manifest.json like every other file (``files``, so ``verify_files`` and
 validation keep accepting the directory) and described under the top-level ``npm`` key (name,
@@ -37,8 +38,9 @@ from publish.checks import (
     dist_tag,
     is_npm,
     load_report,
+    shipped_formats,
 )
-from publish.contents import CLIENT_FORMATS, JS_FILES, MODEL_DIR, node_dependencies, stage_package
+from publish.contents import JS_FILES, MODEL_DIR, SHARED_JS, client_formats, node_dependencies, stage_package
 from publish.graph_ops import GraphOpError, check_graph_ops
 
 DEFAULT_NAME = "qaport-distilbert-qa"
@@ -84,7 +86,7 @@ def expected_files(package_dir: Path) -> dict[str, int | None]:
     trimmed = json.loads((package_dir / MODEL_DIR / "manifest.json").read_text(encoding="utf-8"))
     entries = [*trimmed["files"], *(e for f in trimmed["formats"].values() for e in f["files"])]
     files: dict[str, int | None] = {f"{MODEL_DIR}/{e['path']}": int(e["size"]) for e in entries}
-    for rel in ("package.json", "README.md", "qa.mjs", f"{MODEL_DIR}/manifest.json", *JS_FILES):
+    for rel in ("package.json", "README.md", *SHARED_JS, f"{MODEL_DIR}/manifest.json", *JS_FILES):
         files[rel] = None
     return files
 
@@ -143,16 +145,19 @@ def build_package(
     version: str = DEFAULT_VERSION,
     *,
     dry_run_publish: bool = False,
+    formats: list[str] | None = None,
     progress: Progress = print,
 ) -> dict[str, Any]:
-    """Check, stage, pack, record. Returns the manifest's new ``npm`` entry."""
+    """Check, stage, pack, record (``formats``: what to ship; default every shippable format there).
+    Returns the manifest's new ``npm`` entry."""
     check_name_version(name, version)
     if not root.is_dir():
         msg = f"artifact directory {root} does not exist; convert and validate first"
         raise UsageError(msg)
     manifest = load_manifest(root)
     report = load_report(root)
-    check_report(root, manifest, report)
+    shipped = shipped_formats(manifest, formats)
+    check_report(root, manifest, report, shipped)
     check_checksums(root, manifest)
     if shutil.which("npm") is None:  # before the slower checks: nothing can be packed without it
         msg = "npm is not on PATH; install Node.js 20 (with npm) to pack the package"
@@ -165,7 +170,7 @@ def build_package(
 
     staging = Path(tempfile.mkdtemp(prefix=f".{root.resolve().name}.npm-", dir=root.resolve().parent))
     try:
-        package_dir = stage_package(root, manifest, report, staging / "package", name, version)
+        package_dir = stage_package(root, manifest, report, staging / "package", name, version, shipped)
         check_pack_list(package_dir)
         out = staging / NPM_DIR
         out.mkdir()
@@ -190,7 +195,8 @@ def build_package(
             "unpacked_size": info.get("unpackedSize"),
             "entry_count": info.get("entryCount"),
             "dependencies": node_dependencies(),
-            "client_formats": CLIENT_FORMATS,
+            "formats": shipped,
+            "client_formats": client_formats(shipped),
             "contents": [{"path": f["path"], "size": f["size"]} for f in info.get("files", [])],
         }
         # Swap DIR/npm in, then record it: a crash in between leaves npm/ unlisted, which the next

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from collections import Counter
 from pathlib import Path
@@ -123,7 +124,7 @@ def fake_dir(root: Path, *, passed: bool = True, report: bool = True, exclude: t
         },
     }
     (root / "manifest.json").write_text(json.dumps(doc, indent=2))
-    runtimes = {"tfjs": ["tfjs-node"], "tfjs-fp16": ["tfjs-node"]}
+    runtimes = {"tfjs": ["tfjs-wasm", "tfjs-node"], "tfjs-fp16": ["tfjs-wasm", "tfjs-node"]}
     targets = [
         {
             "id": f"{fmt}@{rt}",
@@ -173,12 +174,37 @@ def test_refuses_a_directory_never_validated(tmp_path: Path) -> None:
 
 def test_refuses_a_failed_report(tmp_path: Path) -> None:
     root = fake_dir(tmp_path / "art", passed=False)
-    refused(publish(root), r"did not pass \(not passed: tfjs-fp16@tfjs-node \(failed\)")
+    refused(publish(root), r"did not pass \(not passed: tfjs@tfjs-node \(failed\)")
 
 
 def test_refuses_a_report_that_left_a_shipped_format_out(tmp_path: Path) -> None:
     root = fake_dir(tmp_path / "art", exclude=("tfjs-fp16",))
     refused(publish(root), r"tfjs-fp16@tfjs-node \(not_run\)")
+
+
+def test_formats_to_ship_are_checked(tmp_path: Path) -> None:
+    root = fake_dir(tmp_path / "art")
+    refused(publish(root, "--formats", "onnx,tfjs16"), r"--formats names 'tfjs16'.*did you mean 'tfjs-fp16'")
+    refused(publish(root, "--formats", "savedmodel"), r"asks for savedmodel, which the directory does not have")
+    assert not (root / "npm").exists()
+
+
+def test_a_format_left_out_of_validation_can_be_left_out_of_the_package(tmp_path: Path) -> None:
+    """--formats ships only what was asked: a report that excluded tfjs-fp16 suffices for an ONNX package."""
+    root = fake_dir(tmp_path / "art", exclude=("tfjs-fp16",))
+    proc = publish(root, "--formats", "onnx,onnx-int8")
+    if not NODE:
+        assert proc.returncode == 1 and "npm is not on PATH" in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads((root / "manifest.json").read_text())
+    assert doc["npm"]["formats"] == ["onnx", "onnx-int8"]
+    assert doc["npm"]["client_formats"] == {"onnx": {"false": "onnx", "true": "onnx-int8"}}
+    with tarfile.open(root / doc["npm"]["tarball"]) as tar:
+        names = tar.getnames()
+        pkg = json.load(tar.extractfile("package/package.json"))  # type: ignore[arg-type]
+    assert not any(n.startswith("package/model/tfjs") for n in names)
+    assert "peerDependencies" not in pkg  # no TF.js format shipped: tfjs-node is no peer
 
 
 def test_refuses_a_checksum_mismatch(tmp_path: Path) -> None:
@@ -250,6 +276,7 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
         pkg = json.load(tar.extractfile("package/package.json"))  # type: ignore[arg-type]
         packaged = json.load(tar.extractfile("package/model/manifest.json"))  # type: ignore[arg-type]
         qa_mjs = tar.extractfile("package/qa.mjs").read()  # type: ignore[union-attr]
+        runtimes_mjs = tar.extractfile("package/runtimes.mjs").read()  # type: ignore[union-attr]
     assert names == sorted(
         [
             "package/README.md",
@@ -257,16 +284,37 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
             "package/index.js",
             "package/package.json",
             "package/qa.mjs",
+            "package/runtimes.mjs",
             "package/model/manifest.json",
             *(f"package/model/{n}" for n in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")),
             *(f"package/model/{e['path']}" for f in SHIPPED for e in doc["formats"][f]["files"]),
         ]
     )
     assert not any("savedmodel" in n for n in names)
-    assert qa_mjs == (ROOT / "validate" / "node" / "qa.mjs").read_bytes()  # one source of truth
+    # one source of truth: the windowing/decoding and the model loading validation ran, byte for byte
+    assert qa_mjs == (ROOT / "validate" / "node" / "qa.mjs").read_bytes()
+    assert runtimes_mjs == (ROOT / "validate" / "node" / "runtimes.mjs").read_bytes()
+    for caller in (ROOT / "publish" / "js" / "index.js", ROOT / "validate" / "node" / "runner.mjs"):
+        text = caller.read_text()
+        assert "loadRuntime(" in text  # the client and the validation runner load through it ...
+        for loader in (
+            "'onnxruntime-node'",
+            "'@tensorflow/tfjs-converter'",
+            "loadGraphModel(",
+            "loadSavedModel(",
+            "InferenceSession.",
+        ):
+            assert loader not in text, (caller.name, loader)  # ... and neither has a loader of its own
     node_pkg = json.loads((ROOT / "validate" / "node" / "package.json").read_text())
     assert pkg["dependencies"] == node_pkg["dependencies"]
     assert "scripts" not in pkg
+    tfjs_node = node_pkg["devDependencies"]["@tensorflow/tfjs-node"]
+    assert pkg["peerDependencies"] == {"@tensorflow/tfjs-node": tfjs_node}  # optional: savedmodel / tensorflow backend
+    assert pkg["peerDependenciesMeta"] == {"@tensorflow/tfjs-node": {"optional": True}}
+    assert packaged["client_formats"] == {
+        "onnx": {"false": "onnx", "true": "onnx-int8"},
+        "tfjs": {"false": "tfjs", "true": "tfjs-fp16"},
+    }
     assert pkg["name"] == "@acme/qa-test" and pkg["version"] == "1.2.3-rc.1" and pkg["type"] == "module"
     assert set(packaged["formats"]) == set(SHIPPED)
     assert packaged["formats"]["tfjs"]["output_names"] == {"Identity": "end_logits", "Identity_1": "start_logits"}
@@ -399,29 +447,81 @@ CLIENT_SCRIPT = """\
 import fs from 'node:fs';
 import { QAClient } from '%(name)s';
 
-const [questionsFile, outFile] = process.argv.slice(2);
+const [questionsFile, outFile, combos] = process.argv.slice(2);
 const items = JSON.parse(fs.readFileSync(questionsFile, 'utf8'));
 const out = {};
-for (const [runtime, quantized] of [['onnx', false], ['onnx', true], ['tfjs', false], ['tfjs', true]]) {
-  const qa = await QAClient.fromOptions({ runtime, quantized });
+for (const [runtime, quantized] of JSON.parse(combos)) {
+  let qa;
+  try {
+    qa = await QAClient.fromOptions({ runtime, quantized });
+  } catch (err) {
+    out[`${runtime}:${quantized}`] = { error: { name: err.name, message: err.message } };
+    continue;
+  }
   const single = [];
   for (const { question, context } of items) single.push(await qa.predict(question, context));
   const batch = await qa.predictBatch(items);
-  out[qa.info.format] = { info: qa.info, single, batch };
+  out[`${qa.info.format}@${qa.info.runtimeId}`] = { info: qa.info, single, batch };
   await qa.dispose();
 }
 fs.writeFileSync(outFile, JSON.stringify(out));
 """
+PLAIN_COMBOS = [["onnx", False], ["onnx", True], ["tfjs", False], ["tfjs", True], ["savedmodel", False]]
+# TF.js is process-wide: the SavedModel sets the tensorflow backend, which TF.js then shares (its default
+# once @tensorflow/tfjs-node is installed).
+TFJS_NODE_COMBOS = [["savedmodel", False], ["tfjs", False], ["tfjs", True]]
+# What each consumer must get: format@runtime -> precision.
+PLAIN_EXPECTED = {
+    "onnx@onnxruntime-node": "float32",
+    "onnx-int8@onnxruntime-node": "int8",
+    "tfjs@tfjs-wasm": "float32",
+    "tfjs-fp16@tfjs-wasm": "float16",
+}
+TFJS_NODE_EXPECTED = {"savedmodel@tfjs-node": "float32", "tfjs@tfjs-node": "float32", "tfjs-fp16@tfjs-node": "float16"}
+
+
+def _answer_all(published: dict[str, Any], project: Path, combos: list[list[Any]]) -> dict[str, Any]:
+    qfile = project / "questions.json"
+    qfile.write_text(json.dumps([{"question": q.question, "context": q.context} for q in published["questions"]]))
+    script = project / "answer.mjs"
+    script.write_text(CLIENT_SCRIPT % {"name": published["manifest"]["npm"]["name"]})
+    _node(script, str(qfile), str(project / "answers.json"), json.dumps(combos), cwd=project)
+    return dict(json.loads((project / "answers.json").read_text()))
 
 
 @pytest.fixture(scope="module")
 def answers(published: dict[str, Any], client: Path) -> dict[str, Any]:
-    qfile = client / "questions.json"
-    qfile.write_text(json.dumps([{"question": q.question, "context": q.context} for q in published["questions"]]))
-    script = client / "answer.mjs"
-    script.write_text(CLIENT_SCRIPT % {"name": published["manifest"]["npm"]["name"]})
-    _node(script, str(qfile), str(client / "answers.json"), cwd=client)
-    return dict(json.loads((client / "answers.json").read_text()))
+    return _answer_all(published, client, PLAIN_COMBOS)
+
+
+@pytest.fixture(scope="module")
+def client_tfjs_node(published: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A consumer that also installed the optional peer @tensorflow/tfjs-node the way the package README
+    tells one where only the npm registry is reachable: --ignore-scripts, then qaport's addon build."""
+    tarball = published["root"] / published["manifest"]["npm"]["tarball"]
+    pkg = json.loads((ROOT / "validate" / "node" / "package.json").read_text())
+    tfjs_node = f"@tensorflow/tfjs-node@{pkg['devDependencies']['@tensorflow/tfjs-node']}"
+    project = _project(tmp_path_factory.mktemp("client-tfjs-node") / "consumer", str(tarball))
+    _npm(["install", "--ignore-scripts", "--no-audit", "--no-fund", tfjs_node], project)
+    build = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "validate" / "node" / "build_tfjs_node.py"),
+            "--package",
+            str(project / "node_modules" / "@tensorflow" / "tfjs-node"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    return project
+
+
+@pytest.fixture(scope="module")
+def answers_tfjs_node(published: dict[str, Any], client_tfjs_node: Path) -> dict[str, Any]:
+    return _answer_all(published, client_tfjs_node, TFJS_NODE_COMBOS)
 
 
 def _utf16_slice(text: str, a: int, b: int) -> str:
@@ -435,14 +535,44 @@ def _utf16_slice(text: str, a: int, b: int) -> str:
 def test_installed_package_answers_like_python(
     published: dict[str, Any], reference: list[dict[str, Any]], answers: dict[str, Any]
 ) -> None:
+    assert set(answers) == set(PLAIN_EXPECTED) | {"savedmodel:false"}, sorted(answers)
+    # without the optional peer, the SavedModel is one QAError line naming the package and how to install it
+    err = answers["savedmodel:false"]["error"]
+    assert err["name"] == "QAError" and "\n" not in err["message"], err
+    assert re.search(
+        r"@tensorflow/tfjs-node is not installed; .*npm install @tensorflow/tfjs-node@4\.22\.0", err["message"]
+    )
+    assert "--ignore-scripts" in err["message"] and "build_tfjs_node.py" in err["message"]
+    _check_answers(published, reference, answers, PLAIN_EXPECTED)
+
+
+@pytest.mark.tf
+@pytest.mark.node
+@pytest.mark.slow
+@needs_node
+def test_installed_package_with_tfjs_node_answers_like_python(
+    published: dict[str, Any], reference: list[dict[str, Any]], answers_tfjs_node: dict[str, Any]
+) -> None:
+    """The original post's system: the SavedModel on tfjs-node in a consumer's project, and TF.js there."""
+    assert set(answers_tfjs_node) == set(TFJS_NODE_EXPECTED), sorted(answers_tfjs_node)
+    for got in answers_tfjs_node.values():
+        assert got["info"]["backend"] == "tensorflow" and got["info"]["versions"]["libtensorflow"]
+    _check_answers(published, reference, answers_tfjs_node, TFJS_NODE_EXPECTED)
+
+
+def _check_answers(
+    published: dict[str, Any], reference: list[dict[str, Any]], answers: dict[str, Any], expected: dict[str, str]
+) -> None:
     from validate import compare, decode
 
     questions = published["questions"]
     assert any(len(r["encoded"].windows) > 1 for r in reference)  # long contexts were windowed
     summary = {}
-    for fmt, precision in SHIPPED.items():
-        got = answers[fmt]
+    for key, precision in expected.items():
+        fmt, runtime_id = key.split("@")
+        got = answers[key]
         assert got["info"]["format"] == fmt and got["info"]["precision"] == precision
+        assert got["info"]["runtimeId"] == runtime_id
         tally: Counter[str] = Counter()
         batch_tally: Counter[str] = Counter()
         for q, ref, single, batched in zip(questions, reference, got["single"], got["batch"], strict=True):
@@ -451,7 +581,7 @@ def test_installed_package_answers_like_python(
             assert _utf16_slice(q.context, single["startUtf16"], single["endUtf16"]) == mine.text
             r = ref["answer"]
             if precision == "float32":
-                assert (mine.text, mine.start, mine.end) == (r.text, r.start, r.end), (fmt, q.id, mine, r)
+                assert (mine.text, mine.start, mine.end) == (r.text, r.start, r.end), (key, q.id, mine, r)
                 assert mine.score == pytest.approx(r.score, rel=1e-3, abs=1e-6)
 
             def judge(a: decode.Answer, r: decode.Answer = r, ref: dict[str, Any] = ref, ctx: str = q.context) -> str:
@@ -463,12 +593,12 @@ def test_installed_package_answers_like_python(
             # predictBatch pads pairs together: logits move in the last float digits, so only ties may flip
             batch_tally[judge(decode.Answer(batched["text"], batched["score"], batched["start"], batched["end"]))] += 1
         n = len(questions)
-        summary[fmt] = (
+        summary[key] = (
             f"predict: {tally['agree']} agree, {tally['tie']} tie, {tally['disagree']} disagree of {n}; "
             f"predictBatch: {batch_tally['agree']} / {batch_tally['tie']} / {batch_tally['disagree']}"
         )
         for t in (tally, batch_tally):
-            assert (t["agree"] + t["tie"]) / n >= compare.DEFAULT_AGREEMENT[precision], (fmt, summary[fmt])
+            assert (t["agree"] + t["tie"]) / n >= compare.DEFAULT_AGREEMENT[precision], (fmt, summary[key])
     print("\nnpm client vs Python reference:", json.dumps(summary, indent=1))
 
 
@@ -633,7 +763,7 @@ def test_transformers_js_loads_the_directory_and_agrees(
         names = [o.name for o in session.get_outputs()]
         tally: Counter[str] = Counter()
         for q, ref, ours, tj in zip(
-            published["questions"], reference, answers[fmt]["single"], theirs[dtype], strict=True
+            published["questions"], reference, answers[f"{fmt}@onnxruntime-node"]["single"], theirs[dtype], strict=True
         ):
             assert isinstance(tj["answer"], str) and 0.0 <= tj["score"] <= 1.0, tj
             if ours["text"] == tj["answer"]:

@@ -52,7 +52,7 @@ def tree(root: Path) -> dict[str, str]:
 
 def passed_report(root: Path, *, write: bool = True) -> dict[str, Any]:
     """A report.json saying every target passed (packaging mechanics are under test, not validation)."""
-    from publish.checks import SHIPPED
+    from publish.checks import SHIPPABLE
 
     doc = json.loads((root / "manifest.json").read_text())
     targets = [
@@ -64,7 +64,9 @@ def passed_report(root: Path, *, write: bool = True) -> dict[str, Any]:
             "answers": {"agree": 1, "tie": 0, "disagree": 0, "agreement": 1.0},
             "logits": {},
         }
-        for tid in SHIPPED.values()
+        for fmt, tids in SHIPPABLE.items()
+        if fmt in doc["formats"]
+        for tid in tids
     ]
     report = {"schema_version": 1, "model": doc["source"].get("spec"), "passed": True, "targets": targets}
     if write:
@@ -598,7 +600,7 @@ def test_node_crash_and_hang_fail_only_their_format(artifacts: Path, tmp_path: P
     proc = run_cli(
         "validate",
         str(root),
-        *("--only", "onnxruntime-node", "--only", "tfjs-node", "--limit", "3", "--node-timeout", "15"),
+        *("--only", "onnxruntime-node", "--only", "tfjs-wasm", "--limit", "3", "--node-timeout", "15"),
         *("--warmup", "0", "--runs-short", "1", "--runs-long", "1"),
         env={"QAPORT_NODE_FAULT": fault},
         timeout=900,
@@ -606,14 +608,14 @@ def test_node_crash_and_hang_fail_only_their_format(artifacts: Path, tmp_path: P
     elapsed = time.monotonic() - started
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     targets = {t["id"]: t for t in json.loads((root / "report.json").read_text())["targets"]}
-    crash, hang = targets["onnx@onnxruntime-node"], targets["tfjs@tfjs-node"]
+    crash, hang = targets["onnx@onnxruntime-node"], targets["tfjs@tfjs-wasm"]
     print(f"\ncrash: {crash['reason']}\nhang: {hang['reason']}\n({elapsed:.0f} s in all)")
     assert crash["status"] == "failed"
     assert re.search(r"node exited with code -11 before replying; node stderr tail: .*fault injected", crash["reason"])
     assert hang["status"] == "failed"
     assert re.search(r"no reply within 15 s; node killed; node stderr tail: .*hang on request 3", hang["reason"])
     assert targets["onnx-int8@onnxruntime-node"]["status"] == "passed"
-    assert targets["tfjs-fp16@tfjs-node"]["status"] == "passed"
+    assert targets["tfjs-fp16@tfjs-wasm"]["status"] == "passed"
     assert elapsed < 600  # the hang cost its 15 s timeout, not the hour it would have blocked
 
 
@@ -808,7 +810,7 @@ def test_publish_packs_exactly_the_manifest(artifacts: Path, tmp_path: Path) -> 
         packaged = json.load(tar.extractfile("package/model/manifest.json"))  # type: ignore[arg-type]
         pkg = json.load(tar.extractfile("package/package.json"))  # type: ignore[arg-type]
     entries = [*packaged["files"], *(e for f in packaged["formats"].values() for e in f["files"])]
-    code = ["README.md", "index.d.ts", "index.js", "package.json", "qa.mjs", "model/manifest.json"]
+    code = ["README.md", "index.d.ts", "index.js", "package.json", "qa.mjs", "runtimes.mjs", "model/manifest.json"]
     assert names == sorted([*code, *(f"model/{e['path']}" for e in entries)])
     assert "scripts" not in pkg
 

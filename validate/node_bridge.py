@@ -33,9 +33,11 @@ RUNNER = "runner.mjs"
 DEFAULT_TIMEOUT = 120.0
 STDERR_TAIL = 20
 WIRE_DTYPES: dict[str, np.dtype[Any]] = {"int32": np.dtype("<i4"), "int64": np.dtype("<i8"), "float32": np.dtype("<f4")}
+# Format kinds of runner.mjs (runtimes.mjs loads them) and the packages each needs.
 RUNTIME_PACKAGES = {
     "tfjs": ("@tensorflow/tfjs-core", "@tensorflow/tfjs-converter"),
     "onnx": ("onnxruntime-node",),
+    "savedmodel": ("@tensorflow/tfjs-core", "@tensorflow/tfjs-node"),  # tf.node.loadSavedModel on libtensorflow
 }
 BACKEND_PACKAGES = {
     "wasm": "@tensorflow/tfjs-backend-wasm",
@@ -58,7 +60,7 @@ def missing_packages(node_dir: Path, runtime: str, backend: str | None, *, token
     if missing:
         fix = "run: npm ci --ignore-scripts in validate/node (nox -s validate does it)"
         return f"{modules} lacks {', '.join(missing)}: {fix}"
-    if backend == "tensorflow" and not (modules / TFJS_NODE_ADDON).is_file():
+    if (backend == "tensorflow" or runtime == "savedmodel") and not (modules / TFJS_NODE_ADDON).is_file():
         return (
             f"{modules / TFJS_NODE_ADDON} is not built: run: python validate/node/build_tfjs_node.py "
             "(nox -s tests does it)"

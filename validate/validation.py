@@ -28,21 +28,37 @@ class Target:
     """One format in one runtime: the unit that passes or fails."""
 
     format: str
-    runtime: str  # tensorflow | onnxruntime | onnxruntime-node | tfjs-node
+    runtime: str  # one of RUNTIMES
 
     @property
     def id(self) -> str:
         return f"{self.format}@{self.runtime}"
 
 
-# Which runtimes each format is validated in: the ones its consumers use.
+# The runtime vocabulary (report, bench, CLI, npm options): id -> (language, TF.js backend or None).
+# tfjs-node is TF.js on libtensorflow through @tensorflow/tfjs-node; tfjs-wasm is TF.js' wasm backend
+# (tfjs-cpu, its pure-JS backend, replaces it with --tfjs-backend cpu).
+RUNTIMES: dict[str, tuple[str, str | None]] = {
+    "tensorflow": ("python", None),
+    "onnxruntime": ("python", None),
+    "onnxruntime-node": ("node", None),
+    "tfjs-wasm": ("node", "wasm"),
+    "tfjs-cpu": ("node", "cpu"),
+    "tfjs-node": ("node", "tensorflow"),
+}
+
+# Which runtimes each format is validated in: the ones its consumers use. savedmodel@tfjs-node is the
+# original post's system (tf.node.loadSavedModel, serving_default, int32 tensors).
 TARGETS: dict[str, tuple[str, ...]] = {
-    "savedmodel": ("tensorflow",),
+    "savedmodel": ("tensorflow", "tfjs-node"),
     "onnx": ("onnxruntime", "onnxruntime-node"),
     "onnx-int8": ("onnxruntime", "onnxruntime-node"),
-    "tfjs": ("tfjs-node",),
-    "tfjs-fp16": ("tfjs-node",),
+    "tfjs": ("tfjs-wasm", "tfjs-node"),
+    "tfjs-fp16": ("tfjs-wasm", "tfjs-node"),
 }
+
+# Format -> the kind runtimes.mjs loads (validate/node/runtimes.mjs).
+NODE_KIND = {"savedmodel": "savedmodel", "tfjs": "tfjs", "tfjs-fp16": "tfjs", "onnx": "onnx", "onnx-int8": "onnx"}
 
 
 @dataclass
@@ -90,16 +106,27 @@ def make_runner(target: Target, root: Path, record: dict[str, Any], settings: Se
         return OnnxRuntimeRunner(target.format, root, record, tokenizer)
     from validate.runners.node_runner import NodeRunner
 
-    kind = "tfjs" if target.runtime == "tfjs-node" else "onnx"
+    if target.runtime not in RUNTIMES or target.format not in NODE_KIND:
+        msg = f"no runner for {target.id}; runtimes: {', '.join(RUNTIMES)}"
+        raise ValueError(msg)
     return NodeRunner(
         target.format,
         root,
         record,
         tokenizer,
-        runtime_kind=kind,
-        backend=settings.tfjs_backend,
+        runtime_id=target.runtime,
+        runtime_kind=NODE_KIND[target.format],
+        backend=RUNTIMES[target.runtime][1],
         timeout=settings.node_timeout,
     )
+
+
+def runtimes_of(fmt: str, settings: Settings) -> tuple[str, ...]:
+    """The runtimes a format is validated in (``--tfjs-backend cpu`` swaps tfjs-wasm for tfjs-cpu)."""
+    chosen = TARGETS.get(fmt, ())
+    if settings.tfjs_backend == "cpu":
+        chosen = tuple("tfjs-cpu" if r == "tfjs-wasm" else r for r in chosen)
+    return chosen
 
 
 def select_targets(manifest: dict[str, Any], settings: Settings) -> tuple[list[Target], list[Target]]:
@@ -107,7 +134,7 @@ def select_targets(manifest: dict[str, Any], settings: Settings) -> tuple[list[T
     chosen: list[Target] = []
     excluded: list[Target] = []
     for fmt in manifest["formats"]:
-        for runtime in TARGETS.get(fmt, ()):
+        for runtime in runtimes_of(fmt, settings):
             t = Target(fmt, runtime)
             names = {t.id, t.format, t.runtime}
             if settings.only and not names & set(settings.only):
@@ -166,7 +193,6 @@ def run_target(
         "size_bytes": sum(f["size"] for f in record["files"]),
     }
     runner = make_runner(target, root, record, settings)
-    entry["runtime"] = runner.runtime if target.runtime != "tfjs-node" else f"tfjs-node ({settings.tfjs_backend})"
     try:
         runner.activate()
     except RuntimeUnavailable as exc:

@@ -21,17 +21,27 @@ export interface QAItem {
   context: string;
 }
 
-export type Runtime = 'onnx' | 'tfjs';
+/** 'onnx' (onnxruntime-node), 'tfjs' (TF.js graph model), 'savedmodel' (TF SavedModel on @tensorflow/tfjs-node). */
+export type Runtime = 'onnx' | 'tfjs' | 'savedmodel';
+/** TF.js backend: libtensorflow through @tensorflow/tfjs-node, WebAssembly, or pure JavaScript. */
+export type Backend = 'tensorflow' | 'wasm' | 'cpu';
 
 export interface QAClientOptions {
-  /** 'onnx' (onnxruntime-node, default) or 'tfjs' (TensorFlow.js). */
+  /**
+   * 'onnx' (onnxruntime-node, default), 'tfjs' (TensorFlow.js) or 'savedmodel' (the SavedModel through
+   * tf.node.loadSavedModel; needs the optional peer @tensorflow/tfjs-node).
+   */
   runtime?: Runtime;
-  /** onnx: dynamic int8 model; tfjs: float16 weights. Default false (float32). */
+  /** onnx: dynamic int8 model; tfjs: float16 weights; savedmodel: float32 only. Default false (float32). */
   quantized?: boolean;
   /** A qaport model directory (with manifest.json); default: the model shipped in this package. */
   modelDir?: string;
-  /** TF.js backend, 'wasm' (default) or 'cpu'. Process-wide: the first TF.js client chooses it. */
-  backend?: 'wasm' | 'cpu';
+  /**
+   * runtime 'tfjs' only: 'tensorflow' (default when @tensorflow/tfjs-node is installed), 'wasm' (default
+   * otherwise) or 'cpu'. Process-wide: the first TF.js client (or a savedmodel client, which needs
+   * 'tensorflow') chooses it.
+   */
+  backend?: Backend;
   /** predictBatch: at most this many 384-token windows per model call (default 16). */
   maxBatchWindows?: number;
   /** Longest answer in tokens (default 15). */
@@ -45,8 +55,12 @@ export interface QAClientOptions {
 export interface QAClientInfo {
   runtime: Runtime;
   quantized: boolean;
-  /** qaport format name: onnx, onnx-int8, tfjs or tfjs-fp16. */
+  /** qaport format name: onnx, onnx-int8, tfjs, tfjs-fp16 or savedmodel. */
   format: string;
+  /** The backend that runs it: 'cpu' for onnxruntime-node, the TF.js backend otherwise. */
+  backend: Backend | 'cpu';
+  /** qaport's runtime id, as in the validation report: onnxruntime-node, tfjs-node, tfjs-wasm or tfjs-cpu. */
+  runtimeId: string;
   precision: 'float32' | 'float16' | 'int8' | string;
   modelDir: string;
   fixedLength: number | null;

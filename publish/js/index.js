@@ -1,56 +1,43 @@
 // qaport's Node.js client: extractive question answering with a DistilBERT model converted and
-// validated by qaport, on onnxruntime-node or TensorFlow.js (wasm backend).
+// validated by qaport, on onnxruntime-node, TensorFlow.js (libtensorflow through @tensorflow/tfjs-node,
+// wasm or cpu backend), or the TF SavedModel on tfjs-node (the original DistilBERT + TF.js post's path).
 //
 //   import { QAClient } from '<this package>';
 //   const qa = await QAClient.fromOptions({ runtime: 'onnx', quantized: false });
 //   const { text, score, start, end } = await qa.predict(question, context);
 //   qa.dispose();
 //
-// Tokenisation, windowing (384 tokens, stride 128) and answer decoding come from ./qa.mjs, copied at
-// build time from qaport's validate/node/qa.mjs, the code its validation proved equal to the Python
-// reference. Every model file is checked against the sha256 in model/manifest.json before it is used:
-// each file is read once into memory, hashed, and the same bytes are handed to the runtime.
+// Tokenisation, windowing (384 tokens, stride 128) and answer decoding come from ./qa.mjs, and model
+// loading from ./runtimes.mjs: both are copied at build time, byte for byte, from qaport's
+// validate/node/, the code its validation ran. Every model file is checked against the sha256 in
+// model/manifest.json before it is used: each file is read once into memory, hashed, and the same bytes
+// are handed to the runtime (the SavedModel's directory is verified file by file, then loaded).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import * as qa from './qa.mjs';
-
-const require = createRequire(import.meta.url);
+import { IntegrityError, QAError, TFJS_BACKENDS, TFJS_NODE, hasPackage, loadRuntime, packageVersion, requirePackage } from './runtimes.mjs';
 
 /** The model directory shipped inside this package. */
 export const PACKAGE_MODEL_DIR = fileURLToPath(new URL('./model/', import.meta.url));
 export const MANIFEST = 'manifest.json';
 export const { MAX_LENGTH, STRIDE, MAX_ANSWER_LEN } = qa;
 
-const LOGICAL_OUTPUTS = ['start_logits', 'end_logits'];
-const RUNTIMES = ['onnx', 'tfjs'];
-const FORMATS = {
+// runtime -> {quantized: format}; the package's manifest carries its own map (client_formats), trimmed
+// to the formats it ships. This one is for model directories written before it did.
+const CLIENT_FORMATS = {
   onnx: { false: 'onnx', true: 'onnx-int8' },
   tfjs: { false: 'tfjs', true: 'tfjs-fp16' },
+  savedmodel: { false: 'savedmodel' },
 };
+const RUNTIMES = Object.keys(CLIENT_FORMATS);
 const DEFAULT_BATCH_WINDOWS = qa.MAX_BATCH_WINDOWS;
 
-/** Bad options or inputs: the message says what was given and what is accepted. */
-export class QAError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'QAError';
-  }
-}
-
-/** A model file is missing, unlisted, or differs from the sha256 recorded in the package's manifest. */
-export class IntegrityError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'IntegrityError';
-  }
-}
-
 export { DecodeError } from './qa.mjs';
+export { IntegrityError, QAError } from './runtimes.mjs';
 
 // ---------------------------------------------------------------------------------------------------
 // Manifest and integrity
@@ -119,168 +106,26 @@ class VerifiedFiles {
     }
     return data;
   }
-}
 
-function toArrayBuffer(buf) {
-  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Runtimes: each returns { infer(ids, mask, [rows, width]) -> {start, end}, dispose(), versions, inputs }
-
-/** require() a runtime package, with an install hint instead of a bare MODULE_NOT_FOUND. */
-function load(name) {
-  try {
-    return require(name);
-  } catch (err) {
-    if (err?.code !== 'MODULE_NOT_FOUND') throw err;
-    throw new QAError(
-      `${name} is not installed (${err.message.split('\n')[0]}); reinstall this package ` +
-        '(where only the npm registry is reachable: ONNXRUNTIME_NODE_INSTALL=skip npm install)',
-    );
-  }
-}
-
-function packageVersion(name) {
-  try {
-    return require(`${name}/package.json`).version;
-  } catch {
-    return null;
-  }
-}
-
-function byLogical(outputNames, record) {
-  const map = record.output_names ?? {};
-  const out = {};
-  for (const [name, logical] of Object.entries(map)) if (LOGICAL_OUTPUTS.includes(logical)) out[logical] = name;
-  const missing = LOGICAL_OUTPUTS.filter((l) => !(l in out) || !outputNames.includes(out[l]));
-  if (missing.length) {
-    throw new IntegrityError(
-      `the manifest maps no model output to ${missing.join(', ')} (model outputs: ${outputNames.join(', ')}; ` +
-        `output_names: ${JSON.stringify(map)})`,
-    );
-  }
-  return out;
-}
-
-async function loadOnnx(files, record) {
-  const ort = load('onnxruntime-node');
-  const model = files.read(record.main_file);
-  const session = await ort.InferenceSession.create(new Uint8Array(model.buffer, model.byteOffset, model.byteLength));
-  const names = byLogical(session.outputNames, record);
-  const meta = new Map((session.inputMetadata ?? []).map((m) => [m.name, m]));
-  const inputs = session.inputNames.map((name) => ({
-    name,
-    dtype: meta.get(name)?.type ?? record.signature?.inputs?.[name]?.dtype ?? 'int64',
-  }));
-  for (const i of inputs) {
-    if (!['int64', 'int32'].includes(i.dtype)) throw new QAError(`ONNX input ${i.name} is ${i.dtype}; expected int64 or int32`);
-    if (!['input_ids', 'attention_mask'].includes(i.name)) {
-      throw new QAError(`ONNX input ${i.name} is not one of input_ids, attention_mask`);
+  /**
+   * A directory for a runtime that reads files itself (libtensorflow's SavedModel loader): every listed
+   * file under it is read and checked first, and a file there that the manifest does not list is refused.
+   */
+  dir(rel) {
+    const full = inside(this.modelDir, rel);
+    const prefix = `${rel.replace(/\/+$/, '')}/`;
+    const listed = [...this.entries.keys()].filter((p) => p.startsWith(prefix));
+    if (!listed.length) throw new IntegrityError(`the manifest lists no file under ${rel}/; reinstall the package`);
+    for (const p of listed) this.read(p);
+    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+    for (const f of walk(full)) {
+      const relFile = path.relative(this.modelDir, f).split(path.sep).join('/');
+      if (!this.entries.has(relFile)) {
+        throw new IntegrityError(`${relFile} is not listed in ${path.join(this.modelDir, MANIFEST)}; refusing to load an unverified file`);
+      }
     }
+    return full;
   }
-  return {
-    versions: { 'onnxruntime-node': packageVersion('onnxruntime-node') },
-    async infer(ids, mask, shape) {
-      const feeds = {};
-      for (const i of inputs) {
-        const src = i.name === 'input_ids' ? ids : mask;
-        const data = i.dtype === 'int64' ? BigInt64Array.from(src, (v) => BigInt(v)) : src;
-        feeds[i.name] = new ort.Tensor(i.dtype, data, shape);
-      }
-      const res = await session.run(feeds);
-      const get = (l) => {
-        const t = res[names[l]];
-        return { data: t.data, shape: Array.from(t.dims) };
-      };
-      return { start: get('start_logits'), end: get('end_logits') };
-    },
-    async dispose() {
-      await session.release();
-    },
-  };
-}
-
-let tfjsReady = null;
-
-async function tfjsBackend(backend) {
-  const tf = load('@tensorflow/tfjs-core');
-  if (backend === 'cpu') {
-    load('@tensorflow/tfjs-backend-cpu');
-  } else {
-    const wasm = load('@tensorflow/tfjs-backend-wasm');
-    const file = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
-    wasm.setWasmPaths(`${path.dirname(file)}${path.sep}`);
-  }
-  if (!(await tf.setBackend(backend))) throw new QAError(`TF.js backend ${backend} failed to initialise`);
-  await tf.ready();
-  return tf;
-}
-
-async function loadTfjs(files, record, backend) {
-  // TF.js' engine is process-wide: clients share one backend, chosen by the first.
-  tfjsReady ??= tfjsBackend(backend).catch((err) => {
-    tfjsReady = null;
-    throw err;
-  });
-  const tf = await tfjsReady;
-  if (tf.getBackend() !== backend) {
-    throw new QAError(`TF.js already runs on the ${tf.getBackend()} backend in this process; ${backend} was asked`);
-  }
-  const converter = load('@tensorflow/tfjs-converter');
-  const dir = path.posix.dirname(record.main_file);
-  const modelJson = JSON.parse(files.read(record.main_file).toString('utf8'));
-  // loadGraphModel('file://...') needs tfjs-node (a native build); this handler reads verified bytes.
-  const handler = {
-    load: () =>
-      tf.io.getModelArtifactsForJSON(modelJson, async (groups) => {
-        const specs = [];
-        const buffers = [];
-        for (const group of groups) {
-          for (const p of group.paths) buffers.push(toArrayBuffer(files.read(path.posix.join(dir, p))));
-          specs.push(...group.weights);
-        }
-        return [specs, buffers];
-      }),
-  };
-  const model = await converter.loadGraphModel(handler);
-  const strip = (n) => n.replace(/:0$/, '');
-  const names = byLogical(model.outputs.map((t) => strip(t.name)), record);
-  const fetches = LOGICAL_OUTPUTS.map((l) => names[l]);
-  let useAsync = false;
-  return {
-    versions: {
-      'tfjs-core': tf.version_core,
-      'tfjs-converter': packageVersion('@tensorflow/tfjs-converter'),
-      backend: tf.getBackend(),
-    },
-    async infer(ids, mask, shape) {
-      const feeds = {
-        input_ids: tf.tensor(ids, shape, 'int32'),
-        attention_mask: tf.tensor(mask, shape, 'int32'),
-      };
-      let outs;
-      try {
-        if (!useAsync) {
-          try {
-            outs = model.execute(feeds, fetches);
-          } catch (err) {
-            if (!/executeAsync/.test(String(err?.message))) throw err;
-            useAsync = true; // control flow in the graph: only executeAsync runs it
-          }
-        }
-        if (useAsync) outs = await model.executeAsync(feeds, fetches);
-        const [start, end] = await Promise.all(outs.map(async (t) => ({ data: await t.data(), shape: t.shape })));
-        return { start, end };
-      } finally {
-        tf.dispose(Object.values(feeds));
-        if (outs) tf.dispose(outs);
-      }
-    },
-    async dispose() {
-      model.dispose();
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -301,6 +146,11 @@ function fixedLengthOf(record) {
   return Number.isInteger(len) && len > 0 ? len : null;
 }
 
+/** TF.js backend: 'tensorflow' (libtensorflow) when @tensorflow/tfjs-node is installed, else 'wasm'. */
+function defaultBackend() {
+  return hasPackage(TFJS_NODE) ? 'tensorflow' : 'wasm';
+}
+
 export class QAClient {
   /** Use QAClient.fromOptions(); the constructor takes an already loaded runtime. */
   constructor({ runtime, tokenizer, info, settings }) {
@@ -312,15 +162,17 @@ export class QAClient {
   }
 
   /**
-   * Load the model for a runtime: `onnx` (onnxruntime-node; quantized: dynamic int8) or `tfjs`
-   * (TensorFlow.js wasm backend; quantized: float16 weights). Files are verified before use.
+   * Load the model for a runtime: `onnx` (onnxruntime-node; quantized: dynamic int8), `tfjs`
+   * (TensorFlow.js; quantized: float16 weights; backend 'tensorflow' when @tensorflow/tfjs-node is
+   * installed, else 'wasm') or `savedmodel` (the TF SavedModel through @tensorflow/tfjs-node).
+   * Files are verified before use.
    */
   static async fromOptions(options = {}) {
     const {
       runtime = 'onnx',
       quantized = false,
       modelDir = PACKAGE_MODEL_DIR,
-      backend = 'wasm',
+      backend,
       maxBatchWindows = DEFAULT_BATCH_WINDOWS,
       maxAnswerLen = qa.MAX_ANSWER_LEN,
       maxLength = qa.MAX_LENGTH,
@@ -331,7 +183,10 @@ export class QAClient {
     if (unknown.length) throw new QAError(`unknown option ${unknown.join(', ')}; options: ${known.join(', ')}`);
     if (!RUNTIMES.includes(runtime)) throw new QAError(`runtime must be one of ${RUNTIMES.join(', ')}; got ${JSON.stringify(runtime)}`);
     if (typeof quantized !== 'boolean') throw new QAError(`quantized must be true or false, got ${JSON.stringify(quantized)}`);
-    if (!['wasm', 'cpu'].includes(backend)) throw new QAError(`backend must be wasm or cpu, got ${JSON.stringify(backend)}`);
+    if (backend !== undefined && runtime !== 'tfjs') throw new QAError(`backend applies to runtime 'tfjs' only; runtime is ${JSON.stringify(runtime)}`);
+    if (backend !== undefined && !TFJS_BACKENDS.includes(backend)) {
+      throw new QAError(`backend must be one of ${TFJS_BACKENDS.join(', ')}, got ${JSON.stringify(backend)}`);
+    }
     const settings = {
       maxBatchWindows: positiveInt(maxBatchWindows, 'maxBatchWindows'),
       maxAnswerLen: positiveInt(maxAnswerLen, 'maxAnswerLen'),
@@ -342,28 +197,37 @@ export class QAClient {
 
     const dir = path.resolve(String(modelDir));
     const manifest = readManifest(dir);
-    const format = FORMATS[runtime][quantized];
-    const record = manifest.formats[format];
+    const map = manifest.client_formats ?? CLIENT_FORMATS;
+    const format = map[runtime]?.[String(quantized)];
+    const record = format ? manifest.formats[format] : undefined;
     if (!record) {
-      throw new QAError(`${dir} has no ${format} model (runtime ${runtime}, quantized ${quantized}); it has: ${Object.keys(manifest.formats).join(', ')}`);
+      const offered = Object.entries(map).flatMap(([r, m]) => Object.entries(m).filter(([, f]) => f in manifest.formats).map(([q]) => `{runtime: '${r}', quantized: ${q}}`));
+      throw new QAError(
+        `${dir} has no model for runtime ${runtime} with quantized ${quantized}${format ? ` (format ${format})` : ''}; ` +
+          `it offers: ${offered.join(', ') || 'nothing'}`,
+      );
     }
     const files = new VerifiedFiles(dir, [...(manifest.files ?? []), ...(record.files ?? [])]);
-    const { Tokenizer } = load('tokenizers');
+    const { Tokenizer } = requirePackage('tokenizers');
     const tokenizer = qa.prepareTokenizer(Tokenizer.fromString(files.read('tokenizer.json').toString('utf8')));
-    const loaded = runtime === 'onnx' ? await loadOnnx(files, record) : await loadTfjs(files, record, backend);
-    const fixed = fixedLengthOf(record) ?? (Number.isInteger(manifest.fixed_length) ? manifest.fixed_length : null);
+    const kind = runtime;
+    const chosenBackend = runtime === 'tfjs' ? (backend ?? defaultBackend()) : runtime === 'savedmodel' ? 'tensorflow' : 'cpu';
+    const loaded = await loadRuntime({ format: kind, files, mainFile: record.main_file, outputMap: record.output_names ?? {}, backend: chosenBackend });
+    const fixed = loaded.fixedLength ?? fixedLengthOf(record) ?? (Number.isInteger(manifest.fixed_length) ? manifest.fixed_length : null);
     if (fixed !== null && fixed < settings.maxLength) settings.maxLength = fixed;
     const info = {
       runtime,
       quantized,
       format,
+      backend: loaded.backend,
+      runtimeId: loaded.runtime,
       precision: record.precision,
       modelDir: dir,
       fixedLength: fixed,
       model: manifest.source?.name ?? null,
       versions: { node: process.versions.node, tokenizers: packageVersion('tokenizers'), ...loaded.versions },
     };
-    return new QAClient({ runtime: { ...loaded, fixed }, tokenizer, info, settings });
+    return new QAClient({ runtime: { infer: loaded.infer, dispose: loaded.dispose, fixed }, tokenizer, info, settings });
   }
 
   _check() {
@@ -397,12 +261,10 @@ export class QAClient {
   /** One model call for the windows of several encoded pairs, padded to one width; logits split back. */
   async _inferGroup(encodedList) {
     const rows = encodedList.reduce((n, e) => n + e.shape[0], 0);
-    let width = Math.max(...encodedList.map((e) => e.shape[1]));
+    const width = Math.max(...encodedList.map((e) => e.shape[1]));
     const { fixed } = this._runtime;
-    if (fixed !== null) {
-      if (width > fixed) throw new QAError(`${width} tokens do not fit the model's fixed length ${fixed}`);
-      width = fixed;
-    }
+    // runtimes.mjs pads each window to a fixed length, if the model has one, and cuts the logits back.
+    if (fixed !== null && width > fixed) throw new QAError(`${width} tokens do not fit the model's fixed length ${fixed}`);
     const ids = new Int32Array(rows * width);
     const mask = new Int32Array(rows * width);
     let r = 0;

@@ -50,8 +50,10 @@ SYSTEMS: dict[str, System] = {
         System("onnx-int8", "ONNX int8", "onnxruntime", "onnx-int8", "int8", "python", BATCHED),
         System("onnx-node", "ONNX fp32", "onnxruntime-node", "onnx", "float32", "node", BATCHED),
         System("onnx-int8-node", "ONNX int8", "onnxruntime-node", "onnx-int8", "int8", "node", BATCHED),
-        System("tfjs-wasm", "TF.js", "tfjs wasm (node)", "tfjs", "float32", "node", BATCHED),
-        System("tfjs-node", "TF.js", "tfjs-node (libtensorflow)", "tfjs", "float32", "node", BATCHED),
+        System("tfjs-wasm", "TF.js", "tfjs-wasm", "tfjs", "float32", "node", BATCHED),
+        System("tfjs-node", "TF.js", "tfjs-node", "tfjs", "float32", "node", BATCHED),
+        # The original post's system: the SavedModel on tfjs-node (tf.node.loadSavedModel, serving_default).
+        System("savedmodel-node", "SavedModel", "tfjs-node", "savedmodel", "float32", "node", BATCHED),
     )
 }
 BASELINE = "pipeline"
@@ -61,10 +63,11 @@ def unavailable_reason(system: System, manifest: dict[str, Any]) -> str | None:
     """Why a system cannot run here (checked before starting a worker), or None."""
     if system.format is not None and system.format not in manifest["formats"]:
         return f"format {system.format!r} is not in this artifact directory (formats: {', '.join(manifest['formats'])})"
-    if system.id == "tfjs-node":  # the addon is built offline (its install script would download libtensorflow)
+    if system.runtime == "tfjs-node":  # the addon is built offline (its install script would download libtensorflow)
         from validate.node_bridge import missing_packages
+        from validate.validation import NODE_KIND
 
-        return missing_packages(NODE_DIR, "tfjs", "tensorflow", tokenizer=True)
+        return missing_packages(NODE_DIR, NODE_KIND[system.format or "tfjs"], "tensorflow", tokenizer=True)
     return None
 
 
@@ -128,9 +131,7 @@ def load(system: System, root: Path, manifest: dict[str, Any]) -> Answerer:
         from validate.validation import Settings, Target, make_runner
 
         assert system.format is not None
-        runtime = {"tensorflow": "tensorflow", "onnxruntime": "onnxruntime", "onnxruntime-node": "onnxruntime-node"}
-        target = Target(system.format, runtime.get(system.runtime, "tfjs-node"))
-        backend = "tensorflow" if system.id == "tfjs-node" else "wasm"  # tfjs-node: libtensorflow via its addon
-        runner = make_runner(target, root, manifest["formats"][system.format], Settings(tfjs_backend=backend))
+        target = Target(system.format, system.runtime)  # the runtime vocabulary of validation
+        runner = make_runner(target, root, manifest["formats"][system.format], Settings())
     runner.activate()
     return runner

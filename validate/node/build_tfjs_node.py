@@ -16,7 +16,11 @@ time. Node's headers come from the node installation (``--nodedir``), not from n
 Idempotent: a stamp next to the addon records what it was built against; when it matches and every
 link resolves, the script exits at once. Run it with the Python whose tensorflow should be used:
 
-    python validate/node/build_tfjs_node.py [--force]
+    python validate/node/build_tfjs_node.py [--force] [--package DIR/node_modules/@tensorflow/tfjs-node]
+
+``--package`` builds the addon of another project's tfjs-node (a consumer of qaport's npm package that
+installed ``@tensorflow/tfjs-node`` with ``npm install --ignore-scripts``); the default is validate/node's.
+The addon links to the wheel's libraries where they are, so that Python environment must stay.
 """
 
 from __future__ import annotations
@@ -82,22 +86,31 @@ def link(path: Path, target: Path | str) -> None:
     path.symlink_to(target)
 
 
-def build(force: bool = False) -> str:
-    """Build (or confirm) the addon; returns a one-line status."""
-    if not (PACKAGE / "package.json").is_file():
-        msg = f"{PACKAGE} is missing: run npm ci --ignore-scripts in {NODE_DIR} first"
+def build(force: bool = False, package: Path = PACKAGE) -> str:
+    """Build (or confirm) the addon of the tfjs-node at ``package``; returns a one-line status."""
+    package = package.resolve()
+    addon = package / "lib" / f"napi-v{NAPI_VERSION}" / "tfjs_binding.node"
+    stamp = addon.with_name("qaport-build.json")
+    project = package.parents[2]  # .../project/node_modules/@tensorflow/tfjs-node
+    if not (package / "package.json").is_file():
+        fix = (
+            f"run npm ci --ignore-scripts in {NODE_DIR} first"
+            if package == PACKAGE.resolve()
+            else ("install it there first: npm install --ignore-scripts @tensorflow/tfjs-node@4.22.0")
+        )
+        msg = f"{package} is missing: {fix}"
         raise BuildError(msg)
     if not NODE_GYP.is_file():
         msg = f"{NODE_GYP} is missing: node-gyp is a devDependency of {NODE_DIR}/package.json (npm ci installs it)"
         raise BuildError(msg)
     tf = tensorflow_dir()
     node, node_version, nodedir = node_info()
-    tfjs_node_version = json.loads((PACKAGE / "package.json").read_text())["version"]
+    tfjs_node_version = json.loads((package / "package.json").read_text())["version"]
     want = {"tensorflow_dir": str(tf), "node": node_version, "tfjs_node": tfjs_node_version, "napi": NAPI_VERSION}
-    deps = PACKAGE / "deps"
+    deps = package / "deps"
     links_ok = all((deps / "lib" / n).exists() for n in ("libtensorflow_cc.so.2", "libtensorflow_framework.so.2"))
-    if not force and ADDON.is_file() and links_ok and STAMP.is_file() and json.loads(STAMP.read_text()) == want:
-        return f"tfjs-node addon up to date ({ADDON.relative_to(NODE_DIR)}, libtensorflow from {tf})"
+    if not force and addon.is_file() and links_ok and stamp.is_file() and json.loads(stamp.read_text()) == want:
+        return f"tfjs-node addon up to date ({addon.relative_to(project)}, libtensorflow from {tf})"
 
     (deps / "lib").mkdir(parents=True, exist_ok=True)
     link(deps / "include", tf / "include")
@@ -105,7 +118,7 @@ def build(force: bool = False) -> str:
         link(deps / "lib" / name, tf / name)
     link(deps / "lib" / "libtensorflow.so", "libtensorflow_cc.so.2")  # binding.gyp links -ltensorflow
     link(deps / "lib" / "libtensorflow_framework.so", "libtensorflow_framework.so.2")
-    STAMP.unlink(missing_ok=True)
+    stamp.unlink(missing_ok=True)
 
     cmd = [
         node,
@@ -114,13 +127,13 @@ def build(force: bool = False) -> str:
         f"--python={sys.executable}",
         f"--napi_build_version={NAPI_VERSION}",
         "--module_name=tfjs_binding",
-        f"--module_path={ADDON.parent}",  # absolute: a relative one lands under build/
+        f"--module_path={addon.parent}",  # absolute: a relative one lands under build/
         f"--jobs={os.cpu_count() or 1}",
         *([f"--nodedir={nodedir}"] if nodedir else []),  # else node-gyp fetches the headers itself
     ]
     print(f"building the tfjs-node addon against {tf}:\n  {' '.join(cmd)}", flush=True)
-    proc = subprocess.run(cmd, cwd=PACKAGE, capture_output=True, text=True, check=False)
-    if proc.returncode != 0 or not ADDON.is_file():
+    proc = subprocess.run(cmd, cwd=package, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not addon.is_file():
         msg = f"node-gyp failed (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-4000:]}"
         raise BuildError(msg)
 
@@ -132,20 +145,27 @@ def build(force: bool = False) -> str:
         "console.log(tf.backend().binding.TF_Version);"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    smoke = subprocess.run([node, "-e", check], cwd=NODE_DIR, capture_output=True, text=True, env=env, check=False)
+    smoke = subprocess.run([node, "-e", check], cwd=project, capture_output=True, text=True, env=env, check=False)
     if smoke.returncode != 0:
         msg = f"the built addon does not work (exit {smoke.returncode}):\n{smoke.stderr[-4000:]}"
         raise BuildError(msg)
-    STAMP.write_text(json.dumps(want, indent=2) + "\n")
-    return f"built {ADDON.relative_to(NODE_DIR)} against libtensorflow {smoke.stdout.strip()} from {tf}"
+    stamp.write_text(json.dumps(want, indent=2) + "\n")
+    return f"built {addon.relative_to(project)} against libtensorflow {smoke.stdout.strip()} from {tf}"
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--force", action="store_true", help="rebuild even when the stamp says up to date")
+    p.add_argument(
+        "--package",
+        type=Path,
+        default=PACKAGE,
+        help="the @tensorflow/tfjs-node directory to build (default: validate/node's; a consumer's: "
+        "PROJECT/node_modules/@tensorflow/tfjs-node)",
+    )
     args = p.parse_args(argv)
     try:
-        print(build(force=args.force))
+        print(build(force=args.force, package=args.package))
     except BuildError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2

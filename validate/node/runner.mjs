@@ -1,8 +1,10 @@
 // One long-lived Node.js process per runtime, driven by validate/node_bridge.py over JSON lines.
 //
-//   node runner.mjs --runtime tfjs|onnx --model PATH [--backend wasm|cpu|tensorflow] [--tokenizer tokenizer.json]
-//                   [--output-map Identity=end_logits,Identity_1=start_logits]
+//   node runner.mjs --runtime tfjs|onnx|savedmodel --model PATH [--backend wasm|cpu|tensorflow]
+//                   [--tokenizer tokenizer.json] [--output-map Identity=end_logits,Identity_1=start_logits]
 //
+// PATH is the format's main file (model.json, model.onnx, saved_model.pb). The model is loaded by
+// runtimes.mjs, the same module the npm client ships, so validation proves the loader users run.
 // Loads the model once, prints {"event":"ready",...}, then answers one JSON line per request line on
 // stdin (ops: infer, answer, stats, shutdown; _sleep and _exit are debug ops for the bridge's hang and
 // crash tests; QAPORT_NODE_FAULT injects the same faults mid-run, see parseFaults). stdout carries only
@@ -24,10 +26,9 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
 import * as qa from './qa.mjs';
+import { LOGICAL_INPUTS, LOGICAL_OUTPUTS, FORMAT_KINDS, TFJS_BACKENDS, loadRuntime, packageVersion, plainFiles } from './runtimes.mjs';
 
 const require = createRequire(import.meta.url);
-const LOGICAL_OUTPUTS = ['start_logits', 'end_logits'];
-const LOGICAL_INPUTS = ['input_ids', 'attention_mask'];
 const ITEM_BYTES = { int32: 4, float32: 4, int64: 8 };
 
 console.log = console.error;
@@ -57,9 +58,9 @@ function parseArgs(argv) {
     if (!key || i + 1 >= argv.length) throw new Error(`bad argument ${argv[i]}; usage: ${Object.keys(flags).join(' VALUE ')} VALUE`);
     args[key] = argv[i + 1];
   }
-  if (!['tfjs', 'onnx'].includes(args.runtime)) throw new Error(`--runtime must be tfjs or onnx, got ${args.runtime}`);
+  if (!FORMAT_KINDS.includes(args.runtime)) throw new Error(`--runtime must be one of ${FORMAT_KINDS.join(', ')}, got ${args.runtime}`);
   if (!args.model) throw new Error('--model is required');
-  if (!['wasm', 'cpu', 'tensorflow'].includes(args.backend)) throw new Error(`--backend must be wasm, cpu or tensorflow, got ${args.backend}`);
+  if (!TFJS_BACKENDS.includes(args.backend)) throw new Error(`--backend must be one of ${TFJS_BACKENDS.join(', ')}, got ${args.backend}`);
   return args;
 }
 
@@ -72,182 +73,6 @@ function parseOutputMap(text) {
     map[name.trim()] = logical.trim();
   }
   return map;
-}
-
-function packageVersion(name) {
-  try {
-    const dir = path.dirname(require.resolve(`${name}/package.json`));
-    return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
-  } catch {
-    return null;
-  }
-}
-
-const stripPort = (name) => name.replace(/:0$/, '');
-
-/** Logical output name -> the model's output name, never by position. */
-function resolveOutputs(outputNames, outputMap) {
-  const map = outputMap ?? Object.fromEntries(outputNames.filter((n) => LOGICAL_OUTPUTS.includes(n)).map((n) => [n, n]));
-  const unknown = Object.keys(map).filter((n) => !outputNames.includes(n));
-  if (unknown.length) throw new Error(`--output-map names ${unknown.join(', ')}; the model's outputs are: ${outputNames.join(', ')}`);
-  const byLogical = {};
-  for (const [name, logical] of Object.entries(map)) byLogical[logical] = name;
-  const missing = LOGICAL_OUTPUTS.filter((l) => !(l in byLogical));
-  if (missing.length) {
-    throw new Error(`no output mapped to ${missing.join(', ')} (outputs: ${outputNames.join(', ')}); pass --output-map NAME=LOGICAL,...`);
-  }
-  return byLogical;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Runtimes: prepare(feeds) -> handle (outside the timing), run(handle) -> {start_logits, end_logits}
-// (timed), release(handle).
-
-async function loadTfjs(modelPath, backend, outputMap) {
-  const tf = require('@tensorflow/tfjs-core');
-  const converter = require('@tensorflow/tfjs-converter');
-  require('@tensorflow/tfjs-backend-cpu');
-  const versions = { 'tfjs-core': tf.version_core, 'tfjs-converter': packageVersion('@tensorflow/tfjs-converter') };
-  if (backend === 'wasm') {
-    const wasm = require('@tensorflow/tfjs-backend-wasm');
-    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    wasm.setWasmPaths(`${wasmDir}${path.sep}`);
-    versions['tfjs-backend-wasm'] = packageVersion('@tensorflow/tfjs-backend-wasm');
-  } else if (backend === 'tensorflow') {
-    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2'; // libtensorflow's CUDA-probe chatter would fill the stderr tail
-    require('@tensorflow/tfjs-node'); // loads the addon and libtensorflow; registers 'tensorflow' in tfjs-core
-    if (!tf.findBackendFactory('tensorflow')) throw new Error("@tensorflow/tfjs-node did not register the 'tensorflow' backend");
-    versions['tfjs-node'] = packageVersion('@tensorflow/tfjs-node');
-  } else {
-    versions['tfjs-backend-cpu'] = packageVersion('@tensorflow/tfjs-backend-cpu');
-  }
-  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} failed to initialise`);
-  await tf.ready();
-  const extra = {};
-  if (backend === 'wasm') {
-    extra.simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    extra.threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  }
-  if (backend === 'tensorflow') {
-    if (tf.getBackend() !== 'tensorflow') throw new Error(`tfjs-node loaded but the backend is ${tf.getBackend()}`);
-    versions.libtensorflow = tf.backend().binding?.TF_Version ?? null;
-  }
-
-  // loadGraphModel('file://') needs tfjs-node; for every backend alike, this IOHandler reads model.json and its shards with fs.
-  const dir = path.dirname(modelPath);
-  const modelJson = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
-  const handler = {
-    load: () =>
-      tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-        const specs = [];
-        const buffers = [];
-        for (const group of manifest) {
-          for (const p of group.paths) {
-            const buf = fs.readFileSync(path.join(dir, p));
-            buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-          }
-          specs.push(...group.weights);
-        }
-        return [specs, buffers];
-      }),
-  };
-  const model = await converter.loadGraphModel(handler);
-  const inputs = model.inputs.map((t) => ({ name: stripPort(t.name), dtype: t.dtype, shape: t.shape ?? null }));
-  const outputs = model.outputs.map((t) => ({ name: stripPort(t.name), dtype: t.dtype, shape: t.shape ?? null }));
-  const byLogical = resolveOutputs(outputs.map((o) => o.name), outputMap);
-  const fetches = LOGICAL_OUTPUTS.map((l) => byLogical[l]);
-  for (const o of outputs) o.logical = LOGICAL_OUTPUTS.find((l) => byLogical[l] === o.name) ?? null;
-  let useAsync = false;
-
-  return {
-    runtime: 'tfjs',
-    backend,
-    versions,
-    extra,
-    inputs,
-    outputs,
-    numTensors: () => tf.memory().numTensors,
-    prepare(feeds) {
-      const handle = {};
-      try {
-        for (const inp of inputs) handle[inp.name] = tf.tensor(toInt32(feeds[inp.name]), feeds[inp.name].shape, 'int32');
-      } catch (err) {
-        tf.dispose(Object.values(handle));
-        throw err;
-      }
-      return handle;
-    },
-    async run(handle) {
-      let outs;
-      if (!useAsync) {
-        try {
-          outs = model.execute(handle, fetches);
-        } catch (err) {
-          if (!/executeAsync/.test(String(err?.message))) throw err;
-          useAsync = true; // control flow in the graph: only executeAsync can run it
-        }
-      }
-      if (useAsync) outs = await model.executeAsync(handle, fetches);
-      try {
-        const result = {};
-        LOGICAL_OUTPUTS.forEach((l, i) => {
-          result[l] = { dtype: 'float32', shape: outs[i].shape, data: outs[i].dataSync() };
-        });
-        return result;
-      } finally {
-        tf.dispose(outs);
-      }
-    },
-    release(handle) {
-      tf.dispose(Object.values(handle));
-    },
-  };
-}
-
-async function loadOnnx(modelPath, outputMap) {
-  const ort = require('onnxruntime-node');
-  const session = await ort.InferenceSession.create(modelPath);
-  const meta = (list, names) =>
-    names.map((name) => {
-      const m = list?.find((x) => x.name === name);
-      return { name, dtype: m?.type ?? null, shape: m?.shape ? Array.from(m.shape) : null };
-    });
-  const inputs = meta(session.inputMetadata, session.inputNames);
-  const outputs = meta(session.outputMetadata, session.outputNames);
-  for (const inp of inputs) {
-    if (!['int64', 'int32'].includes(inp.dtype)) throw new Error(`ONNX input ${inp.name} has type ${inp.dtype}; expected int64 or int32`);
-  }
-  const byLogical = resolveOutputs(session.outputNames, outputMap);
-  for (const o of outputs) o.logical = LOGICAL_OUTPUTS.find((l) => byLogical[l] === o.name) ?? null;
-  return {
-    runtime: 'onnx',
-    backend: 'cpu',
-    versions: { 'onnxruntime-node': packageVersion('onnxruntime-node') },
-    extra: {},
-    inputs,
-    outputs,
-    numTensors: () => null,
-    prepare(feeds) {
-      const handle = {};
-      for (const inp of inputs) {
-        const f = feeds[inp.name];
-        const data = inp.dtype === 'int64' ? toInt64(f) : toInt32(f);
-        handle[inp.name] = new ort.Tensor(inp.dtype, data, f.shape);
-      }
-      return handle;
-    },
-    async run(handle) {
-      const res = await session.run(handle);
-      const result = {};
-      for (const l of LOGICAL_OUTPUTS) {
-        const t = res[byLogical[l]];
-        if (t.type !== 'float32') throw new Error(`output ${byLogical[l]} is ${t.type}, expected float32`);
-        result[l] = { dtype: 'float32', shape: Array.from(t.dims), data: t.data };
-      }
-      return result;
-    },
-    release() {},
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -274,31 +99,7 @@ function encodeArray({ shape, dtype, data }) {
   return { shape: Array.from(shape), dtype, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
 }
 
-function toInt32(arr) {
-  if (arr.data instanceof Int32Array) return arr.data;
-  const out = new Int32Array(arr.data.length);
-  for (let i = 0; i < out.length; i++) {
-    const v = Number(arr.data[i]);
-    if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) throw new Error(`value ${arr.data[i]} does not fit int32`);
-    out[i] = v;
-  }
-  return out;
-}
-
-function toInt64(arr) {
-  if (arr.data instanceof BigInt64Array) return arr.data;
-  const out = new BigInt64Array(arr.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = BigInt(arr.data[i]);
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------------
-
-function fixedLength(runtime) {
-  const shape = runtime.inputs.find((i) => i.name === 'input_ids')?.shape;
-  const len = Array.isArray(shape) && shape.length === 2 ? shape[1] : null;
-  return Number.isInteger(len) && len > 0 ? len : null;
-}
 
 function checkFeeds(runtime, feeds) {
   const names = runtime.inputs.map((i) => i.name);
@@ -331,32 +132,9 @@ async function timedInfer(runtime, feeds, warmup, runs) {
   }
 }
 
+/** What the `answer` op calls: the shared runtime layer's infer, in bounded chunks like the npm client. */
 function makeAnswerInfer(runtime) {
-  const fixed = fixedLength(runtime);
-  return async (inputIds, attentionMask, shape) => {
-    let [rows, width] = shape;
-    let ids = inputIds;
-    let mask = attentionMask;
-    if (fixed !== null && width !== fixed) {
-      if (width > fixed) throw new Error(`${width} tokens do not fit the model's fixed length ${fixed}`);
-      ids = new Int32Array(rows * fixed);
-      mask = new Int32Array(rows * fixed);
-      for (let r = 0; r < rows; r++) {
-        ids.set(inputIds.subarray(r * width, (r + 1) * width), r * fixed);
-        mask.set(attentionMask.subarray(r * width, (r + 1) * width), r * fixed);
-      }
-      width = fixed;
-    }
-    const call = async (a, b, n) => {
-      const feeds = {
-        input_ids: { shape: [n, width], dtype: 'int32', data: a },
-        attention_mask: { shape: [n, width], dtype: 'int32', data: b },
-      };
-      const { result } = await timedInfer(runtime, feeds, 0, 1);
-      return { start: result.start_logits, end: result.end_logits };
-    };
-    return qa.inferInChunks(call, ids, mask, rows, width);
-  };
+  return (ids, mask, [rows, width]) => qa.inferInChunks((a, b, n) => runtime.infer(a, b, [n, width]), ids, mask, rows, width);
 }
 
 /**
@@ -458,7 +236,14 @@ async function main() {
   if (!fs.existsSync(modelPath)) throw new Error(`model not found: ${modelPath}`);
   const outputMap = parseOutputMap(args.outputMap);
   const t0 = performance.now();
-  const runtime = args.runtime === 'tfjs' ? await loadTfjs(modelPath, args.backend, outputMap) : await loadOnnx(modelPath, outputMap);
+  // The model's directory through a plain reader; the npm client hands the same loader a sha256-verifying one.
+  const runtime = await loadRuntime({
+    format: args.runtime,
+    files: plainFiles(path.dirname(modelPath)),
+    mainFile: path.basename(modelPath),
+    outputMap,
+    backend: args.runtime === 'tfjs' ? args.backend : 'tensorflow',
+  });
   const state = {
     runtime,
     tokenizer: null,
@@ -476,12 +261,14 @@ async function main() {
   send({
     event: 'ready',
     load_ms: loadMs,
-    runtime: runtime.runtime,
+    runtime: args.runtime,
+    runtime_id: runtime.runtime,
     backend: runtime.backend,
     versions,
     inputs: runtime.inputs,
     outputs: runtime.outputs,
-    fixed_length: fixedLength(runtime),
+    fixed_length: runtime.fixedLength,
+    format: runtime.format,
     num_tensors: runtime.numTensors(),
     ...runtime.extra,
     pid: process.pid,

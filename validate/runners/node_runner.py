@@ -1,4 +1,5 @@
-"""TF.js (wasm or cpu backend) and onnxruntime-node, each in one long-lived Node.js process.
+"""Node.js runtimes (onnxruntime-node, TF.js on wasm/cpu/libtensorflow, the SavedModel on tfjs-node),
+each in one long-lived Node.js process running validate/node/runner.mjs.
 
 Inference, end-to-end answers (tokenised and decoded in JavaScript) and their timings all happen
 inside Node; Python only sends requests and compares the replies.
@@ -24,13 +25,19 @@ def one_line(exc: BaseException, tail: list[str]) -> str:
 
 class NodeRunner(Runner):
     def __init__(
-        self, *args: Any, runtime_kind: str, backend: str = "wasm", timeout: float = 300.0, **kwargs: Any
+        self,
+        *args: Any,
+        runtime_kind: str,
+        runtime_id: str,
+        backend: str | None = None,
+        timeout: float = 300.0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.runtime_kind = runtime_kind  # "tfjs" | "onnx"
-        self.backend = backend
+        self.runtime_kind = runtime_kind  # what runtimes.mjs loads: "tfjs" | "onnx" | "savedmodel"
+        self.backend = backend  # TF.js backend of a "tfjs" kind
         self.timeout = timeout
-        self.runtime = f"tfjs-node-{backend}" if runtime_kind == "tfjs" else "onnxruntime-node"
+        self.runtime = runtime_id  # onnxruntime-node | tfjs-wasm | tfjs-cpu | tfjs-node
         self._node: Any = None
 
     def _activate(self) -> None:
@@ -41,7 +48,7 @@ class NodeRunner(Runner):
             model=self.root / self.record["main_file"],
             backend=self.backend if self.runtime_kind == "tfjs" else None,
             tokenizer=self.tokenizer_path,
-            output_map=self.record["output_names"] if self.runtime_kind == "tfjs" else None,
+            output_map=self.record["output_names"],
             timeout=self.timeout,
         )
         try:
