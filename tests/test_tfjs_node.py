@@ -89,8 +89,10 @@ def _windows(tokenizer: Any) -> list[tuple[np.ndarray, np.ndarray]]:
 
 @pytest.mark.tf
 @pytest.mark.slow
-def test_tfjs_on_the_tensorflow_backend_equals_onnxruntime(default_artifacts: Path) -> None:
-    """The converted default model's tfjs format, run by runner.mjs on tfjs-node: logits and answers."""
+@pytest.mark.parametrize("fmt", ["tfjs", "savedmodel"])
+def test_tfjs_node_equals_onnxruntime(default_artifacts: Path, fmt: str) -> None:
+    """The converted default model's tfjs graph model and its SavedModel (tf.node.loadSavedModel, the
+    original post's path), run by runner.mjs on tfjs-node: logits and answers equal onnxruntime's."""
     from tokenizers import Tokenizer
 
     from validate.runners.ort_runner import OnnxRuntimeRunner
@@ -100,20 +102,26 @@ def test_tfjs_on_the_tensorflow_backend_equals_onnxruntime(default_artifacts: Pa
     manifest = json.loads((root / "manifest.json").read_text())
     tokenizer_path = root / "tokenizer.json"
     tokenizer = Tokenizer.from_file(str(tokenizer_path))
-    record = manifest["formats"]["tfjs"]
+    record = manifest["formats"][fmt]
     questions = [(ex.question, ex.context) for ex in load_examples(HELDOUT_PATH)[:8]]
     questions.append((SUPER_BOWL_QUESTION, SUPER_BOWL_CONTEXT))
     with (
         OnnxRuntimeRunner("onnx", root, manifest["formats"]["onnx"], tokenizer_path) as ort,
         NodeRuntime(
-            "tfjs",
+            fmt,
             root / record["main_file"],
-            backend="tensorflow",
+            backend="tensorflow" if fmt == "tfjs" else None,
             tokenizer=tokenizer_path,
             output_map=record["output_names"],
         ) as rt,
     ):
-        assert rt.ready["backend"] == "tensorflow"
+        assert rt.ready["backend"] == "tensorflow" and rt.ready["runtime_id"] == "tfjs-node"
+        if fmt == "savedmodel":  # the serving signature, by its own input names and int32
+            assert {i["name"]: i["dtype"] for i in rt.ready["inputs"]} == {
+                "input_ids": "int32",
+                "attention_mask": "int32",
+            }
+            assert rt.ready["signature"] == "serving_default"
         assert rt.ready["versions"]["tfjs-node"] == "4.22.0"
         assert rt.ready["versions"]["libtensorflow"], rt.ready["versions"]
         worst = 0.0
@@ -124,7 +132,7 @@ def test_tfjs_on_the_tensorflow_backend_equals_onnxruntime(default_artifacts: Pa
             np.testing.assert_allclose(start, want_start, atol=1e-4, rtol=0)
             np.testing.assert_allclose(end, want_end, atol=1e-4, rtol=0)
             worst = max(worst, float(np.abs(start - want_start).max()), float(np.abs(end - want_end).max()))
-        print(f"tfjs-node vs onnxruntime: max |logit diff| {worst:.3g}")
+        print(f"{fmt} on tfjs-node vs onnxruntime: max |logit diff| {worst:.3g}")
 
         for question, context in questions:
             got, times = rt.answer(question, context, warmup=0, runs=1)
@@ -138,18 +146,20 @@ def test_tfjs_on_the_tensorflow_backend_equals_onnxruntime(default_artifacts: Pa
 
 @pytest.mark.tf
 @pytest.mark.slow
-def test_benchmark_runs_tfjs_node(default_artifacts: Path) -> None:
-    """validate.bench's tfjs-node system is available and answers through the tensorflow backend."""
+@pytest.mark.parametrize("system_id", ["tfjs-node", "savedmodel-node"])
+def test_benchmark_runs_tfjs_node(default_artifacts: Path, system_id: str) -> None:
+    """validate.bench's tfjs-node systems (graph model; the post's SavedModel) answer on the tensorflow backend."""
     from validate.bench.systems import SYSTEMS, load, unavailable_reason
 
     require_addon()
     manifest = json.loads((default_artifacts / "manifest.json").read_text())
-    system = SYSTEMS["tfjs-node"]
+    system = SYSTEMS[system_id]
     assert unavailable_reason(system, manifest) is None
     answerer: Any = load(system, default_artifacts, manifest)
     try:
-        assert answerer.backend == "tensorflow" and answerer.runtime == "tfjs-node-tensorflow"
-        assert answerer.stats()["num_tensors"] > 0
+        assert answerer.runtime == "tfjs-node" and answerer._node.ready["backend"] == "tensorflow"
+        # the graph model's weights are TF.js tensors; the SavedModel's live inside libtensorflow's session
+        assert answerer.stats()["num_tensors"] > 0 if system_id == "tfjs-node" else answerer.stats()["num_tensors"] == 0
         got, times = answerer.answer(SUPER_BOWL_QUESTION, SUPER_BOWL_CONTEXT, warmup=1, runs=2)
         assert got.text == SUPER_BOWL_ANSWER and len(times) == 2 and all(t > 0 for t in times)
     finally:
