@@ -42,9 +42,10 @@ def toolchain(session: nox.Session) -> str:
     if stamp.is_file() and stamp.read_text() == want and _python().is_file():
         session.log(f"toolchain up to date ({VENV})")
         return str(_python())
+    # run_install: these run under `nox --install-only` too, where session.run is skipped
     if not _python().is_file():
-        session.run(sys.executable, "-m", "venv", str(VENV), external=True)
-    session.run(str(_python()), "-m", "pip", "install", "--quiet", "-r", str(LOCK), external=True)
+        session.run_install(sys.executable, "-m", "venv", str(VENV), external=True)
+    session.run_install(str(_python()), "-m", "pip", "install", "--quiet", "-r", str(LOCK), external=True)
     stamp.write_text(want)
     return str(_python())
 
@@ -67,9 +68,9 @@ def node_packages(session: nox.Session) -> None:
     if not (stamp.is_file() and stamp.read_text() == want):
         env = {"ONNXRUNTIME_NODE_INSTALL": "skip", "ONNXRUNTIME_NODE_INSTALL_CUDA": "skip"}
         with session.chdir(NODE_DIR):
-            session.run("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", external=True, env=env)
+            session.run_install("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", external=True, env=env)
         stamp.write_text(want)
-    session.run(toolchain(session), str(NODE_DIR / "build_tfjs_node.py"), external=True)
+    session.run_install(toolchain(session), str(NODE_DIR / "build_tfjs_node.py"), external=True)
 
 
 def run(session: nox.Session, *args: str) -> None:

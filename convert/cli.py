@@ -1,20 +1,13 @@
-"""``python -m convert``: one CLI boundary that turns qaport errors into one line and an exit code."""
+"""``python -m convert``: convert a model to every format (errors and Ctrl-C: qaport.boundary)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from convert.errors import QaportError
 from convert.formats import FORMATS, parse_formats
-from convert.staging import Interrupted
+from qaport.boundary import entry_point
 
 ARTIFACTS = Path("artifacts")
 
@@ -48,36 +41,25 @@ def summary(conv: object) -> str:
     return "\n".join(rows)
 
 
+@entry_point("convert", interrupted="interrupted; the previous artifacts were left as they were")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     start = time.perf_counter()
-    # Ctrl-C must interrupt (and clean up) even when started from a shell that ignores SIGINT for
-    # background jobs, which Python would otherwise inherit
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        formats = parse_formats(args.formats)
-        if args.fixed_length is not None and not 8 <= args.fixed_length <= 512:
-            from convert.errors import UsageError
+    formats = parse_formats(args.formats)
+    if args.fixed_length is not None and not 8 <= args.fixed_length <= 512:
+        from convert.errors import UsageError
 
-            msg = f"--fixed-length {args.fixed_length} is outside 8..512 (DistilBERT has 512 positions)"
-            raise UsageError(msg)
-        from convert.conversion import raise_for_failures, run_conversion
-        from convert.sources import load_model
+        msg = f"--fixed-length {args.fixed_length} is outside 8..512 (DistilBERT has 512 positions)"
+        raise UsageError(msg)
+    from convert.conversion import raise_for_failures, run_conversion
+    from convert.sources import load_model
 
-        print(f"loading model {args.model or 'default (embedded)'} ...", flush=True)
-        loaded = load_model(args.model, seed=args.seed)
-        out = args.out or ARTIFACTS / loaded.source.name
-        print(f"converting to {', '.join(formats)} -> {out}", flush=True)
-        conv = run_conversion(
-            loaded, out, formats, fixed_length=args.fixed_length, progress=lambda s: print(s, flush=True)
-        )
-        print(summary(conv))
-        raise_for_failures(conv)
-        print(f"wrote {out}/manifest.json ({time.perf_counter() - start:.1f} s in all)")
-        return 0
-    except KeyboardInterrupt:
-        print("ERROR: interrupted; the previous artifacts were left as they were", file=sys.stderr)
-        return 130
-    except (QaportError, Interrupted) as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
+    print(f"loading model {args.model or 'default (embedded)'} ...", flush=True)
+    loaded = load_model(args.model, seed=args.seed)
+    out = args.out or ARTIFACTS / loaded.source.name
+    print(f"converting to {', '.join(formats)} -> {out}", flush=True)
+    conv = run_conversion(loaded, out, formats, fixed_length=args.fixed_length, progress=lambda s: print(s, flush=True))
+    print(summary(conv))
+    raise_for_failures(conv)
+    print(f"wrote {out}/manifest.json ({time.perf_counter() - start:.1f} s in all)")
+    return 0

@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from convert.errors import QaportError
+
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 TOOLS = (
@@ -26,8 +28,10 @@ TOOLS = (
 )
 
 
-class ManifestError(ValueError):
+class ManifestError(QaportError, ValueError):
     """A manifest that is missing, malformed, unsafe, or disagrees with the files beside it."""
+
+    exit_code = 2
 
 
 def tool_versions() -> dict[str, str]:

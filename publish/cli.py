@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from convert.errors import QaportError
-from convert.manifest import ManifestError
 from publish.npm_package import DEFAULT_NAME, DEFAULT_VERSION, build_package
+from qaport.boundary import entry_point
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,26 +23,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@entry_point("publish", interrupted="interrupted; DIR/npm and manifest.json were left as they were")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        entry = build_package(
-            args.dir,
-            args.name,
-            args.version,
-            dry_run_publish=args.dry_run_publish,
-            formats=[f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None,
-            progress=lambda s: print(s, flush=True),
-        )
-    except ManifestError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
-    except QaportError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("ERROR: interrupted; DIR/npm and manifest.json were left as they were", file=sys.stderr)
-        return 130
+    entry = build_package(
+        args.dir,
+        args.name,
+        args.version,
+        dry_run_publish=args.dry_run_publish,
+        formats=[f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None,
+        progress=lambda s: print(s, flush=True),
+    )
     print(
         f"{entry['name']}@{entry['version']}: {args.dir / entry['tarball']} {entry['size']} bytes {entry['integrity']}"
     )

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from convert.errors import QaportError
 from convert.manifest import safe_relative
 
 
@@ -82,8 +83,10 @@ KNOWN_UNSAFE = _ops(
 )
 
 
-class GraphOpError(ValueError):
+class GraphOpError(QaportError, ValueError):
     """A graph holds an op outside the allowlist, or cannot be read to find out."""
+
+    exit_code = 2
 
 
 def _refuse(fmt: str, rel: str, op: str, where: str) -> GraphOpError:

@@ -28,6 +28,8 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
+from convert.errors import QaportError
+
 NODE_DIR = Path(__file__).resolve().parent / "node"
 RUNNER = "runner.mjs"
 DEFAULT_TIMEOUT = 120.0
@@ -68,7 +70,7 @@ def missing_packages(node_dir: Path, runtime: str, backend: str | None, *, token
     return None
 
 
-class NodeRuntimeError(RuntimeError):
+class NodeRuntimeError(QaportError, RuntimeError):
     """The node process failed to load, crashed, hung or broke the protocol (the message says which)."""
 
 
@@ -76,7 +78,7 @@ class NodeRequestError(NodeRuntimeError):
     """One request failed inside node (``ok: false``); the process is still alive and serving."""
 
 
-class NodeUnavailableError(RuntimeError):
+class NodeUnavailableError(QaportError, RuntimeError):
     """Node.js or the npm packages are not installed here: the runtime cannot run, nothing failed."""
 
 

@@ -1,0 +1,1 @@
+"""What every qaport package shares: the CLI boundary (qaport.boundary)."""
