@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from convert.errors import QaportError, UsageError
 from convert.manifest import ManifestError
+from validate.judge import CriteriaError
 from validate.runners.base import RunnerError
 from validate.squad import Example, ExamplesError, load_examples
 
@@ -30,6 +31,37 @@ def _pairs(values: list[str], flag: str) -> dict[str, float]:
     return out
 
 
+def _words(values: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for v in values:
+        key, sep, word = v.partition("=")
+        if not sep or not key.strip() or not word.strip():
+            msg = f"{flag} {v!r}: expected NAME=STAT, e.g. {flag} int8=p99 (statistics: max, p99, mean)"
+            raise UsageError(msg)
+        out[key.strip()] = word.strip()
+    return out
+
+
+# The options that can change a verdict; report.json and report.md print them as given.
+VERDICT_OPTIONS = (
+    "examples",
+    "limit",
+    "only",
+    "exclude",
+    "atol",
+    "agreement",
+    "error_stat",
+    "max_em_drop",
+    "max_f1_drop",
+    "tfjs_backend",
+    "node_timeout",
+)
+
+
+def verdict_options(args: argparse.Namespace) -> dict[str, object]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k in VERDICT_OPTIONS}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m validate", description=__doc__)
     p.add_argument("dir", type=Path, help="artifact directory written by python -m convert")
@@ -41,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--atol", action="append", default=[], help="tolerance, e.g. onnx-int8=0.5 or float16:end_logits=0.1"
     )
     p.add_argument("--agreement", action="append", default=[], help="minimum answer agreement, e.g. int8=0.9")
+    p.add_argument(
+        "--error-stat",
+        action="append",
+        default=[],
+        help="logit statistic --atol bounds: max, p99 or mean (defaults: float32=max, float16=p99, int8=p99)",
+    )
+    p.add_argument(
+        "--max-em-drop", action="append", default=[], help="allowed EM drop against float32 in points, e.g. int8=2"
+    )
+    p.add_argument(
+        "--max-f1-drop", action="append", default=[], help="allowed F1 drop against float32 in points, e.g. int8=2"
+    )
     p.add_argument("--tfjs-backend", choices=("wasm", "cpu"), default="wasm")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--runs-short", type=int, default=10)
@@ -50,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def gather_examples(args: argparse.Namespace, kind: str) -> tuple[list[Example], dict[str, int], dict[str, list[int]]]:
+    """(examples, count per source, latency sets). The protocol texts come last; see scored_indices."""
     from validate.inputs import heldout_examples, protocol_examples, super_bowl_example
 
     examples: list[Example] = []
@@ -78,6 +123,12 @@ def gather_examples(args: argparse.Namespace, kind: str) -> tuple[list[Example],
     return examples, sources, latency
 
 
+def scored_indices(sources: dict[str, int]) -> list[int]:
+    """The examples whose gold answers count in EM/F1: all but the protocol (latency) texts at the end."""
+    protocol = sum(n for name, n in sources.items() if name.startswith("protocol "))
+    return list(range(sum(sources.values()) - protocol))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -100,14 +151,27 @@ def main(argv: list[str] | None = None) -> int:
             warmup=args.warmup,
             runs_short=args.runs_short,
             runs_long=args.runs_long,
+            error_stat=_words(args.error_stat, "--error-stat"),
+            max_em_drop=_pairs(args.max_em_drop, "--max-em-drop"),
+            max_f1_drop=_pairs(args.max_f1_drop, "--max-f1-drop"),
         )
+        _ = settings.policy  # an unknown --error-stat is refused before the reference is built
         examples, sources, latency = gather_examples(args, manifest["source"].get("kind", ""))
-        report = validate_dir(root, examples, sources, latency, settings, progress=lambda s: print(s, flush=True))
+        report = validate_dir(
+            root,
+            examples,
+            sources,
+            latency,
+            settings,
+            progress=lambda s: print(s, flush=True),
+            scored=scored_indices(sources),
+            options=verdict_options(args),
+        )
         json_path, md_path = write_report(root, report)
         print(md_path.read_text(encoding="utf-8"))
         print(f"wrote {json_path} and {md_path}")
         return 0 if report["passed"] else 1
-    except (ManifestError, ExamplesError) as exc:
+    except (ManifestError, ExamplesError, CriteriaError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
     except RunnerError as exc:  # the Keras reference cannot be rebuilt: nothing can be compared

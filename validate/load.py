@@ -11,7 +11,8 @@ TF.js, ``tf.memory().numTensors`` are read. It passes when
   working set rather than a leak;
 - every answer matches Python's: the reference is validate.decode on onnxruntime's (Python) logits of
   the float32 ONNX model; float32 formats may differ only by ties (spans whose scores are equal within
-  the comparison's tie tolerance), quantised ones by the validation's agreement rate.
+  the comparison's tie tolerance), quantised ones by the validation's agreement rate. The verdict on
+  answers is validate.judge's, the one ``python -m validate`` uses, with the same ``--agreement``.
 
 The questions cycle through the model's held-out set (default model) or generated texts, with one
 4,000-5,000-character context (several windows) in every ten.
@@ -34,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from convert.errors import QaportError, UsageError
 from convert.manifest import ManifestError, load_manifest, verify_files
-from validate import compare, decode
+from validate import compare, decode, judge
 from validate.node_bridge import NodeRuntimeError, NodeUnavailableError
 from validate.squad import Example
 
@@ -119,6 +120,7 @@ def run_format(
     max_rss_growth: float = 0.05,
     warmup: int = 100,
     progress: Progress = print,
+    policy: judge.Policy | None = None,
 ) -> dict[str, Any]:
     """Answer every example in one node process; memory after every request; answers judged."""
     rss: list[int] = []
@@ -159,8 +161,10 @@ def run_format(
     first, last = statistics.fmean(rss[:block]), statistics.fmean(rss[-block:])
     growth = (last - first) / first
     precision = record["precision"]
-    need = compare.DEFAULT_AGREEMENT[precision]
+    runtime_id = f"tfjs-{backend}" if fmt.startswith("tfjs") else "onnxruntime-node"
+    criteria = (policy or judge.Policy()).criteria(f"{fmt}@{runtime_id}", fmt, runtime_id, precision)
     agreement = (tally["agree"] + tally["tie"]) / len(examples)
+    verdict = judge.judge({"answers": {**tally, "agreement": agreement}}, criteria)
     leaked = [n for n in tensors if n != start_tensors]
     reasons = []
     if leaked:
@@ -172,8 +176,7 @@ def run_format(
         reasons.append(
             f"RSS grew {growth:.1%} between the first and last {block} requests (limit {max_rss_growth:.0%})"
         )
-    if agreement < need:
-        reasons.append(f"answers agree {agreement:.1%} with Python's (disagree {tally['disagree']}), need {need:.0%}")
+    reasons += [f"{r} (against Python's answers)" for r in verdict.reasons]
     return {
         "format": fmt,
         "runtime": rt.describe(),
@@ -188,7 +191,8 @@ def run_format(
         "tensors_start": start_tensors,
         "tensors_min": min(tensors) if tensors else None,
         "tensors_max": max(tensors) if tensors else None,
-        "answers": {**tally, "agreement": agreement, "required": need},
+        "answers": {**tally, "agreement": agreement, "required": criteria.agreement},
+        "criteria": criteria.as_dict(),
         "rss_every_10_mb": [round(r / 1e6, 1) for r in rss[::10]],
         "disagreements": disagreements,
         "passed": not reasons,
@@ -206,6 +210,7 @@ def run_load(
     max_rss_growth: float = 0.05,
     warmup: int = 100,
     progress: Progress = print,
+    policy: judge.Policy | None = None,
 ) -> dict[str, Any]:
     manifest = load_manifest(root)
     verify_files(root, manifest, allow_extra=("report.json", "report.md"))
@@ -232,6 +237,7 @@ def run_load(
                 max_rss_growth=max_rss_growth,
                 warmup=warmup,
                 progress=progress,
+                policy=policy,
             )
         )
     return {
@@ -279,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--warmup", type=int, default=100, help="unmeasured requests first (half on the largest inputs; default 100)"
     )
     p.add_argument("--node-timeout", type=float, default=300.0, help="seconds before a silent Node process is killed")
+    p.add_argument(
+        "--agreement", action="append", default=[], help="minimum answer agreement, as python -m validate's (int8=0.9)"
+    )
     p.add_argument("--json", type=Path, help="also write the measurements to this file")
     return p
 
@@ -292,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.dir.is_dir():
             msg = f"artifact directory {args.dir} does not exist; convert first: python -m convert --out {args.dir}"
             raise UsageError(msg)
+        from validate.cli import _pairs
+
+        policy = judge.Policy(agreement=_pairs(args.agreement, "--agreement"))
         formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
         report = run_load(
             args.dir,
@@ -302,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             max_rss_growth=args.max_rss_growth,
             warmup=args.warmup,
             progress=lambda s: print(s, flush=True),
+            policy=policy,
         )
     except ManifestError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

@@ -1,4 +1,8 @@
-"""report.json and report.md, written atomically into the artifact directory."""
+"""report.json and report.md, written atomically into the artifact directory.
+
+A cell shows only what was measured: "-" for EM/F1 when no scored example has gold answers, for a
+latency class that was not run, for logits a target never produced.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from convert.manifest import write_json_atomic
 
 SCHEMA_VERSION = 1
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "not_run": "exported but not validated"}
+STAT_WORDS = {"max": "max", "p99": "p99", "mean": "mean"}
 
 
 def _fmt(x: Any, spec: str = ".2e") -> str:
@@ -16,29 +21,84 @@ def _fmt(x: Any, spec: str = ".2e") -> str:
 
 
 def _lat(entry: dict[str, Any], cls: str, kind: str) -> str:
-    lat = entry.get("latency", {}).get(cls, {}).get(kind, {})
+    lat = (entry.get("latency") or {}).get(cls, {}).get(kind, {})
     if not lat.get("runs"):
         return "-"
     return f"{lat['p50_ms']:.1f} / {lat['p95_ms']:.1f}"
 
 
+def _logits(entry: dict[str, Any]) -> str:
+    logits = entry.get("logits")
+    if not logits:
+        return "-"
+    cells = []
+    for key in ("max_abs_diff", "p99_abs_diff", "mean_abs_diff"):
+        a, b = logits.get("start_logits", {}).get(key), logits.get("end_logits", {}).get(key)
+        cells.append(f"{_fmt(a, '.2g')} / {_fmt(b, '.2g')}")
+    return " · ".join(cells)
+
+
+def _gold(entry: dict[str, Any]) -> str:
+    gold = entry.get("gold")
+    if not gold or not gold.get("count"):
+        return "-"
+    text = f"{gold['exact_match']:.1f} / {gold['f1']:.1f}"
+    delta = entry.get("gold_delta")
+    if delta:
+        text += f" ({delta['exact_match']:+.1f} / {delta['f1']:+.1f})"
+    return text
+
+
+def _answers(entry: dict[str, Any]) -> str:
+    ans = entry.get("answers")
+    if not ans:
+        return "-"
+    return f"{ans['agree']} / {ans['tie']} / {ans['disagree']}"
+
+
+def criteria_text(c: dict[str, Any]) -> str:
+    """One target's criteria in words, e.g. ``p99 |diff| <= 0.5 / 0.5, answers >= 90%, EM/F1 drop <= 2 / 2``."""
+    atol = c["atol"]
+    text = f"{c['logit_stat']} |diff| <= {atol['start_logits']:g} / {atol['end_logits']:g} (start / end)"
+    text += f", answers agree or tie >= {c['agreement']:.0%}"
+    if c.get("max_em_drop") is not None or c.get("max_f1_drop") is not None:
+        em, f1 = c.get("max_em_drop"), c.get("max_f1_drop")
+        text += f", EM / F1 drop vs float32 <= {'-' if em is None else f'{em:g}'} / {'-' if f1 is None else f'{f1:g}'}"
+    return text
+
+
+def _options(report: dict[str, Any]) -> str:
+    opts = report.get("options") or {}
+    given = []
+    for key, value in opts.items():
+        if value in (None, [], (), {}):
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, list):
+            given += [f"`{flag} {v}`" for v in value]
+        else:
+            given.append(f"`{flag} {value}`")
+    return ", ".join(given) if given else "none (every default)"
+
+
 def markdown(report: dict[str, Any]) -> str:
     sources = ", ".join(f"{k}: {v}" for k, v in report["examples"]["sources"].items())
+    scored = report.get("scored_examples")
     lines = [
         f"# qaport validation: {report['artifact_dir']}",
         "",
         f"Result: **{'PASSED' if report['passed'] else 'FAILED'}** - model `{report['model']}`, "
         f"{report['examples']['count']} questions ({sources}).",
         "",
-        "| format | runtime | status | max abs diff start / end | answers agree / tie / disagree | EM / F1 | "
+        f"Options that change the verdict: {_options(report)}.",
+        "",
+        "| format | runtime | status | logits start / end: max · p99 · mean abs diff | "
+        "answers agree / tie / disagree | EM / F1 (change vs float32) | "
         "model call short p50/p95 ms | model call long p50/p95 ms | end to end short p50/p95 ms | "
         "end to end long p50/p95 ms | load s | size MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in report["targets"]:
-        diffs = e.get("logits", {})
-        ans = e.get("answers", {})
-        gold = e.get("gold")
         lines.append(
             "| "
             + " | ".join(
@@ -46,10 +106,9 @@ def markdown(report: dict[str, Any]) -> str:
                     e["format"],
                     e["runtime"],
                     STATUS_WORDS.get(e["status"], e["status"]),
-                    f"{_fmt(diffs.get('start_logits', {}).get('max_abs_diff'))} / "
-                    f"{_fmt(diffs.get('end_logits', {}).get('max_abs_diff'))}",
-                    f"{ans.get('agree', '-')} / {ans.get('tie', '-')} / {ans.get('disagree', '-')}",
-                    f"{gold['exact_match']:.1f} / {gold['f1']:.1f}" if gold else "-",
+                    _logits(e),
+                    _answers(e),
+                    _gold(e),
                     _lat(e, "short", "model_call"),
                     _lat(e, "long", "model_call"),
                     _lat(e, "short", "end_to_end"),
@@ -64,12 +123,18 @@ def markdown(report: dict[str, Any]) -> str:
     if failed:
         lines += ["", "## Not passed", ""]
         lines += [f"- `{e['id']}` ({e['status']}): {e.get('reason', '')}" for e in failed]
+    groups: dict[str, list[str]] = {}
+    for e in report["targets"]:
+        if e.get("criteria") and not e.get("excluded"):
+            groups.setdefault(criteria_text(e["criteria"]), []).append(f"`{e['id']}`")
+    lines += ["", "## Criteria", ""]
+    lines += [f"- {', '.join(ids)}: {text}" for text, ids in groups.items()]
+    tol = report["tolerances"]
     lines += [
-        "",
-        "Tolerances: "
-        + ", ".join(f"{k}: atol {v}" for k, v in report["tolerances"]["atol"].items())
-        + "; answer agreement: "
-        + ", ".join(f"{k} >= {v}" for k, v in report["tolerances"]["agreement"].items()),
+        f"- ties: an answer the reference scores within {tol['tie_tolerance']:g} of its own counts as a tie",
+        "- EM / F1: "
+        + (f"over {scored} scored questions (the protocol latency texts are not scored)" if scored else "-")
+        + ("" if scored else " (no gold answers among the scored questions)"),
         "",
     ]
     return "\n".join(lines)

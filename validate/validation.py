@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from convert.manifest import check_entries, load_manifest, unlisted_files
-from validate import compare, decode
+from validate import compare, decode, judge
 from validate.latency import summarize
 from validate.report import SCHEMA_VERSION
 from validate.runners.base import Runner, RuntimeUnavailable
-from validate.squad import Example, evaluate
+from validate.squad import Example
 
 Progress = Callable[[str], None]
 REPORT_FILES = ("report.json", "report.md")
@@ -63,8 +63,8 @@ NODE_KIND = {"savedmodel": "savedmodel", "tfjs": "tfjs", "tfjs-fp16": "tfjs", "o
 
 @dataclass
 class Settings:
-    atol: dict[str, float] = field(default_factory=dict)  # "<target|format|precision>[:output]" -> atol
-    agreement: dict[str, float] = field(default_factory=dict)  # "<target|format|precision>" -> min rate
+    atol: dict[str, float] = field(default_factory=dict)  # "<target|format|runtime|precision>[:output]" -> atol
+    agreement: dict[str, float] = field(default_factory=dict)  # "<target|format|runtime|precision>" -> min rate
     exclude: tuple[str, ...] = ()
     only: tuple[str, ...] = ()
     tfjs_backend: str = "wasm"
@@ -75,23 +75,13 @@ class Settings:
     latency_examples: int = 3
     max_answer_len: int = decode.MAX_ANSWER_LEN
     tie_tolerance: float = compare.TIE_TOLERANCE
+    error_stat: dict[str, str] = field(default_factory=dict)  # "<key>" -> max | p99 | mean
+    max_em_drop: dict[str, float] = field(default_factory=dict)  # "<key>" -> EM points
+    max_f1_drop: dict[str, float] = field(default_factory=dict)  # "<key>" -> F1 points
 
-
-def _lookup(
-    table: dict[str, float], defaults: dict[str, float], target: Target, precision: str, output: str = ""
-) -> float:
-    for key in (
-        f"{target.id}:{output}",
-        target.id,
-        f"{target.format}:{output}",
-        target.format,
-        target.runtime,
-        f"{precision}:{output}",
-        precision,
-    ):
-        if key in table:
-            return table[key]
-    return defaults[precision]
+    @property
+    def policy(self) -> judge.Policy:
+        return judge.Policy(self.atol, self.agreement, self.error_stat, self.max_em_drop, self.max_f1_drop)
 
 
 def make_runner(target: Target, root: Path, record: dict[str, Any], settings: Settings) -> Runner:
@@ -151,6 +141,8 @@ class Prepared:
     ref_answers: list[decode.Answer]
     latency_sets: dict[str, list[int]]
     tokenizer_problem: str | None = None
+    scored: list[Example] = field(default_factory=list)  # whose gold answers count in EM/F1
+    ref_gold: dict[str, float] | None = None  # the reference's EM/F1 on ``scored``
 
 
 def _measure_latency(runner: Runner, prepared: Prepared, settings: Settings) -> dict[str, Any]:
@@ -179,77 +171,59 @@ def _measure_latency(runner: Runner, prepared: Prepared, settings: Settings) -> 
     return out
 
 
-def run_target(
-    target: Target, root: Path, manifest: dict[str, Any], prepared: Prepared, settings: Settings, progress: Progress
-) -> dict[str, Any]:
-    record = manifest["formats"][target.format]
-    precision = record["precision"]
-    entry: dict[str, Any] = {
+@dataclass
+class Run:
+    """What one target produced (step 1 of 3): its logits and answers per example, timings, memory."""
+
+    entry: dict[str, Any]  # identity, load time, latency, memory; status/reason when it could not run
+    logits: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    answers: list[decode.Answer] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return "status" not in self.entry
+
+
+def _identity(target: Target, record: dict[str, Any]) -> dict[str, Any]:
+    return {
         "id": target.id,
         "format": target.format,
         "name": target.format,
         "runtime": target.runtime,
-        "precision": precision,
-        "size_bytes": sum(f["size"] for f in record["files"]),
+        "precision": record.get("precision"),
+        "size_bytes": sum(f.get("size", 0) for f in record.get("files", [])),
     }
+
+
+def run_target(
+    target: Target, root: Path, manifest: dict[str, Any], prepared: Prepared, settings: Settings, progress: Progress
+) -> Run:
+    """Step 1: run every example (and the latency sets) in the target's runtime; no comparison here."""
+    record = manifest["formats"][target.format]
+    entry = _identity(target, record)
     runner = make_runner(target, root, record, settings)
     try:
         runner.activate()
     except RuntimeUnavailable as exc:
-        return {**entry, "status": "not_run", "reason": str(exc)}
+        return Run({**entry, "status": "not_run", "reason": str(exc)})
     except Exception as exc:  # a format that cannot load is this format's failure, not the run's
-        return {**entry, "status": "failed", "reason": f"could not load: {type(exc).__name__}: {_first_line(exc)}"}
+        return Run({**entry, "status": "failed", "reason": f"could not load: {type(exc).__name__}: {_first_line(exc)}"})
+    run = Run(entry)
     try:
         entry["load_seconds"] = runner.load_seconds
-        stats = {"start_logits": compare.LogitStats(), "end_logits": compare.LogitStats()}
-        tally = compare.AnswerTally()
-        predictions: dict[str, str] = {}
         node = target.runtime.endswith("-node")
-        for i, (ex, enc) in enumerate(zip(prepared.examples, prepared.encoded, strict=True)):
-            ref_start, ref_end = prepared.ref_logits[i]
+        for ex, enc in zip(prepared.examples, prepared.encoded, strict=True):
             start, end = runner.infer(enc.input_ids, enc.attention_mask)
-            stats["start_logits"].add(ref_start, start, enc.attention_mask)
-            stats["end_logits"].add(ref_end, end, enc.attention_mask)
+            run.logits.append((start, end))
             if node:  # what a Node.js consumer gets: tokenised and decoded in JavaScript
                 got, _ = runner.answer(ex.question, ex.context)
             else:
                 got = decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len)
-            kind = compare.classify(
-                prepared.ref_answers[i],
-                got,
-                enc,
-                ref_start,
-                ref_end,
-                ex.context,
-                max_answer_len=settings.max_answer_len,
-                tie_tolerance=settings.tie_tolerance,
-            )
-            setattr(tally, kind, getattr(tally, kind) + 1)
-            if kind == "disagree":
-                ref = prepared.ref_answers[i]
-                tally.examples.append({"id": ex.id, "reference": ref.as_dict(), "got": got.as_dict()})
-            predictions[ex.id] = got.text
-        entry["logits"] = {k: v.as_dict() for k, v in stats.items()}
-        entry["answers"] = tally.as_dict()
-        gold = [ex for ex in prepared.examples if ex.answers]
-        entry["gold"] = evaluate(predictions, gold) if gold else None
-        progress(f"    {target.id}: logits and answers compared; timing ...")
+            run.answers.append(got)
+        progress(f"    {target.id}: {len(run.answers)} questions answered; timing ...")
         entry["latency"] = _measure_latency(runner, prepared, settings)
         entry["peak_rss_bytes"] = runner.peak_rss_bytes()
         entry["rss_scope"] = "node process" if node else "validation process (shared by Python runtimes)"
-        reasons = []
-        for output, st in stats.items():
-            atol = _lookup(settings.atol, compare.DEFAULT_ATOL, target, precision, output)
-            entry["logits"][output]["atol"] = atol
-            if st.max_abs > atol:
-                reasons.append(f"{output} max abs diff {st.max_abs:.3g} > atol {atol:g}")
-        need = _lookup(settings.agreement, compare.DEFAULT_AGREEMENT, target, precision)
-        entry["answers"]["required_agreement"] = need
-        if tally.agreement < need:
-            reasons.append(f"answers agree {tally.agreement:.1%} (disagree {tally.disagree}) < required {need:.0%}")
-        entry["status"] = "failed" if reasons else "passed"
-        if reasons:
-            entry["reason"] = "; ".join(reasons)
     except Exception as exc:
         entry["status"] = "failed"
         entry["reason"] = f"{type(exc).__name__}: {_first_line(exc)}"
@@ -258,21 +232,52 @@ def run_target(
             runner.deactivate()
         except Exception as exc:
             progress(f"    {target.id}: shutdown failed: {_first_line(exc)}")
+    return run
+
+
+def compare_run(run: Run, prepared: Prepared, settings: Settings) -> dict[str, Any]:
+    """Step 2: the run's statistics against the reference."""
+    return compare.compare_outputs(
+        prepared.examples,
+        prepared.encoded,
+        prepared.ref_logits,
+        prepared.ref_answers,
+        run.logits,
+        run.answers,
+        scored=prepared.scored,
+        ref_gold=prepared.ref_gold,
+        max_answer_len=settings.max_answer_len,
+        tie_tolerance=settings.tie_tolerance,
+    )
+
+
+def validate_target(
+    target: Target, root: Path, manifest: dict[str, Any], prepared: Prepared, settings: Settings, progress: Progress
+) -> dict[str, Any]:
+    """Run, compare, judge: one report entry."""
+    run = run_target(target, root, manifest, prepared, settings, progress)
+    entry = run.entry
+    criteria = settings.policy.criteria(target.id, target.format, target.runtime, entry["precision"])
+    entry["criteria"] = criteria.as_dict()
+    if not run.complete:
+        return entry
+    stats = compare_run(run, prepared, settings)
+    entry.update(stats)
+    # the judged bounds beside the statistics, as before (report schema 1)
+    for output, limit in criteria.atol.items():
+        entry["logits"][output]["atol"] = limit
+        entry["logits"][output]["judged_stat"] = criteria.stat
+    entry["answers"]["required_agreement"] = criteria.agreement
+    verdict = judge.judge(stats, criteria)  # step 3
+    entry["status"] = "passed" if verdict.passed else "failed"
+    entry["not_judged"] = verdict.not_judged
+    if verdict.reasons:
+        entry["reason"] = verdict.reason
     return entry
 
 
 def _not_loaded(target: Target, manifest: dict[str, Any], reason: str, status: str = "failed") -> dict[str, Any]:
-    record = manifest["formats"][target.format]
-    return {
-        "id": target.id,
-        "format": target.format,
-        "name": target.format,
-        "runtime": target.runtime,
-        "precision": record.get("precision"),
-        "size_bytes": sum(f.get("size", 0) for f in record.get("files", [])),
-        "status": status,
-        "reason": reason,
-    }
+    return {**_identity(target, manifest["formats"][target.format]), "status": status, "reason": reason}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -299,7 +304,10 @@ def prepare(
     latency_sets: dict[str, list[int]],
     settings: Settings,
     progress: Progress,
+    scored: list[int] | None = None,
 ) -> tuple[Prepared, dict[str, Any]]:
+    """The reference's logits and answers. ``scored``: indices of the examples whose gold answers
+    count in EM/F1 (default all); the latency texts the CLI adds are compared but not scored."""
     from tokenizers import Tokenizer
 
     from validate.runners.keras_runner import KerasRunner
@@ -318,8 +326,9 @@ def prepare(
         start, end = ref.infer(enc.input_ids, enc.attention_mask)
         logits.append((start, end))
         answers.append(decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len))
-    prepared = Prepared(examples, encoded, logits, answers, latency_sets, problem)
-    gold = [ex for ex in examples if ex.answers]
+    chosen = [examples[i] for i in scored] if scored is not None else list(examples)
+    ref_gold = compare.gold_scores({ex.id: a.text for ex, a in zip(examples, answers, strict=True)}, chosen)
+    prepared = Prepared(examples, encoded, logits, answers, latency_sets, problem, chosen, ref_gold)
     entry = {
         "id": "keras@tf-keras",
         "format": "keras",
@@ -327,7 +336,7 @@ def prepare(
         "precision": "float32",
         "status": "reference",
         "load_seconds": ref.load_seconds,
-        "gold": evaluate({ex.id: a.text for ex, a in zip(examples, answers, strict=True)}, gold) if gold else None,
+        "gold": ref_gold,
         "latency": _measure_latency(ref, prepared, settings),
     }
     ref.deactivate()
@@ -341,7 +350,10 @@ def validate_dir(
     latency_sets: dict[str, list[int]],
     settings: Settings,
     progress: Progress = print,
+    scored: list[int] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``options``: the command-line options that change a verdict, printed in the report as given."""
     started = time.perf_counter()
     manifest = load_manifest(root)
     shared_problems = check_entries(root, manifest.get("files", [])) + unlisted_files(root, manifest, REPORT_FILES)
@@ -349,13 +361,15 @@ def validate_dir(
     targets, excluded = select_targets(manifest, settings)
     entries = []
     reference: dict[str, Any] = {"id": "keras@tf-keras", "status": "not_run"}
+    scored_count = 0
     if shared_problems:
         progress(f"checksums: {'; '.join(shared_problems)}")
         reason = f"artifact directory fails its manifest: {'; '.join(shared_problems)}"
         entries = [_not_loaded(t, manifest, reason) for t in targets]
     else:
         progress(f"checksums of {root} checked")
-        prepared, reference = prepare(root, manifest, examples, latency_sets, settings, progress)
+        prepared, reference = prepare(root, manifest, examples, latency_sets, settings, progress, scored)
+        scored_count = len(prepared.scored)
         for n, target in enumerate(targets, start=1):
             progress(f"[{n}/{len(targets)}] {target.id} ...")
             t0 = time.perf_counter()
@@ -364,7 +378,7 @@ def validate_dir(
             elif prepared.tokenizer_problem:
                 entry = _not_loaded(target, manifest, prepared.tokenizer_problem)
             else:
-                entry = run_target(target, root, manifest, prepared, settings, progress)
+                entry = validate_target(target, root, manifest, prepared, settings, progress)
             entry["validation_seconds"] = time.perf_counter() - t0
             progress(
                 f"[{n}/{len(targets)}] {target.id}: {entry['status']}"
@@ -389,7 +403,11 @@ def validate_dir(
             "atol": {**compare.DEFAULT_ATOL, **settings.atol},
             "agreement": {**compare.DEFAULT_AGREEMENT, **settings.agreement},
             "tie_tolerance": settings.tie_tolerance,
+            "defaults": judge.defaults(),
+            "overrides": settings.policy.overrides(),
         },
+        "options": options or {},
+        "scored_examples": scored_count,
         "reference": reference,
         "targets": entries,
         "validation_peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
