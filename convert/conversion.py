@@ -19,7 +19,7 @@ from convert.formats import FORMATS, LOGICAL_OUTPUTS, with_requirements
 from convert.manifest import MANIFEST, SCHEMA_VERSION, file_entries, tool_versions, write_json_atomic
 from convert.memory import PeakMemory
 from convert.sources import LoadedModel
-from convert.staging import publish, staged
+from convert.staging import staged, swap_into_place
 
 Progress = Callable[[str], None]
 WORK_DIR = ".work"
@@ -212,7 +212,7 @@ def run_conversion(
             "formats": {r.name: r.record for r in results if r.name in formats},
         }
         write_json_atomic(stage / MANIFEST, manifest)
-        publish(stage, out)
+        swap_into_place(stage, out)
     return Conversion(out, results, published=True, manifest=manifest)
 
 

@@ -84,7 +84,7 @@ def remove_stale(dest: Path) -> list[Path]:
     return removed
 
 
-def publish(staging: Path, dest: Path) -> None:
+def swap_into_place(staging: Path, dest: Path) -> None:
     """Move a complete staging directory to ``dest``, replacing it atomically if it exists."""
     staging.chmod(0o755)  # mkdtemp made it private
     if dest.exists():

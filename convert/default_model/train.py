@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             f"vocabulary {'identical' if vocab else 'DIFFERS'}; held-out set {'identical' if held else 'DIFFERS'}"
         )
         return 0 if same and vocab and held else 1
-    from convert.staging import Interrupted, publish, staged
+    from convert.staging import Interrupted, staged, swap_into_place
 
     heldout = args.out.parent / HELDOUT_PATH.name
     try:
@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         with staged(args.out) as staging:
             res = train(staging, args.seed, heldout_path=staging / HELDOUT_PATH.name, **size)
             os.replace(staging / HELDOUT_PATH.name, heldout)
-            publish(staging, args.out)
+            swap_into_place(staging, args.out)
     except Interrupted as exc:
         print(f"ERROR: {exc}", file=sys.stderr, flush=True)
         # The staging directory is gone and nothing else is left to do. Exit without the interpreter's
