@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from validate import compare, decode
+from validate import compare, decode, judge
 from validate.bench import flops
 from validate.bench.systems import BASELINE, SYSTEMS
 from validate.latency import summarize
@@ -70,8 +70,9 @@ def answers_vs_pipeline(
         if kind == "disagree":
             tally.examples.append({"id": q.id, "pipeline": ref.text, "got": got.text})
     precision = SYSTEMS[entry["id"]].precision
-    need = compare.DEFAULT_AGREEMENT.get(precision, 1.0)
-    return {**tally.as_dict(), "total": tally.total, "required": need, "passes": tally.agreement >= need}
+    criteria = judge.Policy().criteria(entry["id"], entry["id"], entry["id"], precision)  # validation's judge
+    passes = judge.judge({"answers": tally.as_dict()}, criteria).passed
+    return {**tally.as_dict(), "total": tally.total, "required": criteria.agreement, "passes": passes}
 
 
 def summarise(
