@@ -193,3 +193,109 @@ def test_reference_with_other_weights_is_one_error_line(default_artifacts: Path,
     (line,) = error_lines(proc.stderr)
     assert "weights_digest differs" in line
     assert "Traceback" not in proc.stderr
+
+
+# -- broken quantised and half-precision models still fail, with the reason in report.json (issue 17) --
+
+
+@pytest.mark.parametrize("which", ["qa_outputs", "ffn"])
+def test_scaled_int8_weight_fails(default_artifacts: Path, tmp_path: Path, which: str) -> None:
+    """One int8 weight tensor doubled: the QA head (answers mostly survive, the logits do not) or the
+    first feed-forward layer (everything moves). p99 |diff| catches both."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    root = copy_artifacts(default_artifacts, tmp_path / which)
+    path = root / "onnx/model_quantized.onnx"
+    model = onnx.load(str(path))
+    int8 = sorted((t for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT8), key=lambda t: t.name)
+    shape = [128, 2] if which == "qa_outputs" else [128, 512]
+    tensor = next(t for t in int8 if list(t.dims) == shape)
+    arr = numpy_helper.to_array(tensor).astype(np.int16) * 2  # 7-bit weights: doubled, they still fit int8
+    tensor.CopyFrom(numpy_helper.from_array(np.clip(arr, -128, 127).astype(np.int8), tensor.name))
+    onnx.save(model, str(path))
+    resign(root, "onnx/model_quantized.onnx")
+    code, report, _ = validate(root, "--only", "onnx-int8@onnxruntime")
+    assert code == 1
+    t = by_id(report)["onnx-int8@onnxruntime"]
+    assert t["status"] == "failed" and "p99 abs diff" in t["reason"], t
+    assert t["criteria"]["logit_stat"] == "p99"
+    assert t["logits"]["start_logits"]["p99_abs_diff"] > t["criteria"]["atol"]["start_logits"]
+
+
+@pytest.mark.node
+def test_swapped_int8_outputs_fail(default_artifacts: Path, tmp_path: Path) -> None:
+    root = copy_artifacts(default_artifacts, tmp_path / "s8")
+    doc = json.loads((root / "manifest.json").read_text())
+    names = doc["formats"]["onnx-int8"]["output_names"]
+    doc["formats"]["onnx-int8"]["output_names"] = {
+        k: ("end_logits" if v == "start_logits" else "start_logits") for k, v in names.items()
+    }
+    (root / "manifest.json").write_text(json.dumps(doc))
+    code, report, _ = validate(root, "--only", "onnx-int8")
+    assert code == 1
+    for tid in ("onnx-int8@onnxruntime", "onnx-int8@onnxruntime-node"):
+        t = by_id(report)[tid]
+        assert t["status"] == "failed", t
+        assert "start_logits p99 abs diff" in t["reason"] and "answers agree" in t["reason"], t
+
+
+@pytest.mark.node
+def test_float16_overflow_fails(default_artifacts: Path, tmp_path: Path) -> None:
+    """A weight beyond float16's range (65504) becomes inf when stored as float16: NaN logits fail."""
+    import numpy as np
+
+    root = copy_artifacts(default_artifacts, tmp_path / "f16")
+    doc = json.loads((root / "tfjs-fp16/model.json").read_text())
+    (group,) = doc["weightsManifest"]
+    offset = 0
+    for w in group["weights"]:
+        width = 2 if w.get("quantization", {}).get("dtype") == "float16" else 4
+        size = int(np.prod(w["shape"])) * width
+        if w["name"].endswith("layer_._1/ffn/lin2/Tensordot/ReadVariableOp"):
+            break
+        offset += size
+    shard = root / "tfjs-fp16" / group["paths"][0]
+    data = bytearray(shard.read_bytes())
+    data[offset : offset + 2] = np.array([1e5], np.float32).astype(np.float16).tobytes()  # inf
+    shard.write_bytes(bytes(data))
+    resign(root, f"tfjs-fp16/{group['paths'][0]}")
+    code, report, _ = validate(root, "--only", "tfjs-fp16")
+    assert code == 1
+    for tid in ("tfjs-fp16@tfjs-wasm", "tfjs-fp16@tfjs-node"):
+        t = by_id(report)[tid]
+        assert t["status"] == "failed" and "NaN or infinite" in t["reason"], t
+
+
+def test_report_prints_the_verdict_options(default_artifacts: Path, tmp_path: Path) -> None:
+    """Every option that changes a verdict is in report.json and report.md; EM/F1 '-' without gold."""
+    root = copy_artifacts(default_artifacts, tmp_path / "o")
+    examples = tmp_path / "nogold.jsonl"
+    examples.write_text(
+        json.dumps({"question": "Who won Super Bowl 50?", "context": "The Denver Broncos won Super Bowl 50."}) + "\n"
+    )
+    code, report, out = validate(
+        root, "--only", "onnx-int8@onnxruntime", "--examples", str(examples), "--atol", "int8=0.9",
+        "--error-stat", "int8=mean", "--agreement", "int8=0.5", "--max-f1-drop", "int8=3",
+    )  # fmt: skip
+    assert code == 0, out[-2000:]
+    opts = report["options"]
+    assert opts["examples"] == str(examples) and opts["atol"] == ["int8=0.9"] and opts["error_stat"] == ["int8=mean"]
+    assert opts["only"] == ["onnx-int8@onnxruntime"] and opts["limit"] == 12
+    t = by_id(report)["onnx-int8@onnxruntime"]
+    assert t["criteria"] == {
+        "precision": "int8",
+        "logit_stat": "mean",
+        "atol": {"start_logits": 0.9, "end_logits": 0.9},
+        "agreement": 0.5,
+        "max_em_drop": 2.0,
+        "max_f1_drop": 3.0,
+    }
+    assert t["gold"] is None and report["scored_examples"] == 0
+    md = (root / "report.md").read_text()
+    assert "`--error-stat int8=mean`" in md and "`--atol int8=0.9`" in md and "mean |diff| <= 0.9" in md
+    row = next(line for line in md.splitlines() if line.startswith("| onnx-int8 "))
+    assert row.split("|")[6].strip() == "-"
+    proc = run_cli("validate", str(root), "--error-stat", "int8=p95")
+    assert proc.returncode == 2 and "unknown statistic; available: max, p99, mean" in proc.stderr

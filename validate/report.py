@@ -13,7 +13,6 @@ from convert.manifest import write_json_atomic
 
 SCHEMA_VERSION = 1
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "not_run": "exported but not validated"}
-STAT_WORDS = {"max": "max", "p99": "p99", "mean": "mean"}
 
 
 def _fmt(x: Any, spec: str = ".2e") -> str:
@@ -133,8 +132,11 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         f"- ties: an answer the reference scores within {tol['tie_tolerance']:g} of its own counts as a tie",
         "- EM / F1: "
-        + (f"over {scored} scored questions (the protocol latency texts are not scored)" if scored else "-")
-        + ("" if scored else " (no gold answers among the scored questions)"),
+        + (
+            f"over the {scored} given questions with gold answers (the protocol latency texts are not scored)"
+            if scored
+            else "- (no gold answers among the given questions; the protocol latency texts are not scored)"
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -369,7 +369,7 @@ def validate_dir(
     else:
         progress(f"checksums of {root} checked")
         prepared, reference = prepare(root, manifest, examples, latency_sets, settings, progress, scored)
-        scored_count = len(prepared.scored)
+        scored_count = sum(1 for ex in prepared.scored if ex.answers)  # questions EM/F1 are over
         for n, target in enumerate(targets, start=1):
             progress(f"[{n}/{len(targets)}] {target.id} ...")
             t0 = time.perf_counter()
