@@ -20,6 +20,7 @@ from convert.manifest import MANIFEST, SCHEMA_VERSION, file_entries, tool_versio
 from convert.memory import PeakMemory
 from convert.sources import LoadedModel
 from convert.staging import staged, swap_into_place
+from qaport.registry import client_formats
 
 Progress = Callable[[str], None]
 WORK_DIR = ".work"
@@ -210,6 +211,8 @@ def run_conversion(
             "fixed_length": fixed_length,
             "files": file_entries(stage, [p for p in stage.iterdir() if p.is_file()]),
             "formats": {r.name: r.record for r in results if r.name in formats},
+            # the npm client's options -> format (QAClient.fromOptions reads it; qaport.registry derives it)
+            "client_formats": client_formats([r.name for r in results if r.name in formats]),
         }
         write_json_atomic(stage / MANIFEST, manifest)
         swap_into_place(stage, out)

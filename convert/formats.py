@@ -1,87 +1,14 @@
-"""The one table of formats: every stage (convert, manifest, validate, report) reads it."""
+"""Format names on the command line; the formats themselves are qaport.registry's table."""
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 
 from convert.errors import UsageError
+from qaport.registry import FORMATS, Format
 
+__all__ = ["FORMATS", "INPUT_NAMES", "LOGICAL_OUTPUTS", "Format", "parse_formats", "with_requirements"]
 
-@dataclass(frozen=True)
-class Format:
-    name: str
-    directory: str  # relative to the artifact directory
-    main_file: str  # relative to ``directory``
-    precision: str  # float32 | float16 | int8
-    requires: str | None  # a format whose output this one is converted from
-    input_dtype: str
-    reproducible: bool
-    reproducible_note: str
-    description: str
-
-
-FORMATS: dict[str, Format] = {
-    f.name: f
-    for f in (
-        Format(
-            "savedmodel",
-            "savedmodel",
-            "saved_model.pb",
-            "float32",
-            None,
-            "int32",
-            False,
-            "saved_model.pb and variables/ are byte-identical between runs; fingerprint.pb differs by design "
-            "(TensorFlow writes a fresh fingerprint per save), so the format as a whole is not",
-            "TensorFlow SavedModel, signature serving_default",
-        ),
-        Format(
-            "tfjs",
-            "tfjs",
-            "model.json",
-            "float32",
-            "savedmodel",
-            "int32",
-            True,
-            "model.json is rewritten as canonical JSON (sorted keys) because protobuf map order varies",
-            "TF.js graph model",
-        ),
-        Format(
-            "tfjs-fp16",
-            "tfjs-fp16",
-            "model.json",
-            "float16",
-            "savedmodel",
-            "int32",
-            True,
-            "as tfjs",
-            "TF.js graph model, float16 weights",
-        ),
-        Format(
-            "onnx",
-            "onnx",
-            "model.onnx",
-            "float32",
-            None,
-            "int64",
-            True,
-            "graph nodes are saved in a canonical topological order because tf2onnx's order varies",
-            "ONNX (tf2onnx), int64 inputs as transformers.js feeds them",
-        ),
-        Format(
-            "onnx-int8",
-            "onnx",
-            "model_quantized.onnx",
-            "int8",
-            "onnx",
-            "int64",
-            True,
-            "as onnx",
-            "ONNX with dynamic 8-bit quantisation of the MatMul weights (int8, 7-bit range; transformers.js 'q8')",
-        ),
-    )
-}
 
 LOGICAL_OUTPUTS = ("start_logits", "end_logits")
 INPUT_NAMES = ("input_ids", "attention_mask")

@@ -10,20 +10,10 @@ from typing import Any
 
 from convert.errors import QaportError, UsageError
 from convert.manifest import check_entries, unlisted_files
+from qaport.registry import SHIPPABLE  # format -> the Node.js targets that must have passed
 
 NPM_DIR = "npm"
 REPORT_FILES = ("report.json", "report.md")
-# Formats the package can ship, and the validation targets that must have passed for each: every
-# Node.js runtime the client can run it in (TF.js: wasm, and libtensorflow through tfjs-node).
-SHIPPABLE: dict[str, tuple[str, ...]] = {
-    "savedmodel": ("savedmodel@tfjs-node",),
-    "tfjs": ("tfjs@tfjs-wasm", "tfjs@tfjs-node"),
-    "tfjs-fp16": ("tfjs-fp16@tfjs-wasm", "tfjs-fp16@tfjs-node"),
-    "onnx": ("onnx@onnxruntime-node",),
-    "onnx-int8": ("onnx-int8@onnxruntime-node",),
-}
-
-
 def shipped_formats(manifest: dict[str, Any], requested: list[str] | None) -> list[str]:
     """The formats to package: those asked for, or every shippable format the directory has."""
     have = [f for f in SHIPPABLE if f in manifest["formats"]]

@@ -11,6 +11,7 @@ from typing import Any
 import validate
 from convert.manifest import safe_relative, write_json_atomic
 from publish.checks import SHIPPABLE, NpmError, is_npm
+from qaport.registry import FORMATS, client_formats
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 NODE_DIR = Path(validate.__file__).resolve().parent / "node"  # the Node.js code validation ran
@@ -21,23 +22,13 @@ JS_FILES = ("index.js", "index.d.ts")
 SHARED_JS = ("qa.mjs", "runtimes.mjs")
 QA_MJS = NODE_DIR / "qa.mjs"
 TFJS_NODE = "@tensorflow/tfjs-node"
-# QAClient.fromOptions({runtime, quantized}) -> format
-CLIENT_FORMATS = {
-    "onnx": {"false": "onnx", "true": "onnx-int8"},
-    "tfjs": {"false": "tfjs", "true": "tfjs-fp16"},
-    "savedmodel": {"false": "savedmodel"},
-}
-
-
-def client_formats(formats: list[str]) -> dict[str, dict[str, str]]:
-    """CLIENT_FORMATS trimmed to the shipped formats (the client reads this map from the manifest)."""
-    out = {r: {q: f for q, f in m.items() if f in formats} for r, m in CLIENT_FORMATS.items()}
-    return {r: m for r, m in out.items() if m}
-
-
 def client_option(fmt: str) -> tuple[str, str]:
     """(runtime, quantized) of a format in QAClient.fromOptions."""
-    return next((r, q) for r, m in CLIENT_FORMATS.items() for q, f in m.items() if f == fmt)
+    client = FORMATS[fmt].client
+    if client is None:
+        msg = f"format {fmt} has no npm client option"
+        raise NpmError(msg)
+    return client[0], str(client[1]).lower()
 
 
 def tfjs_node_version() -> str:

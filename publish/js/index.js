@@ -26,14 +26,9 @@ export const PACKAGE_MODEL_DIR = fileURLToPath(new URL('./model/', import.meta.u
 export const MANIFEST = 'manifest.json';
 export const { MAX_LENGTH, STRIDE, MAX_ANSWER_LEN } = qa;
 
-// runtime -> {quantized: format}; the package's manifest carries its own map (client_formats), trimmed
-// to the formats it ships. This one is for model directories written before it did.
-const CLIENT_FORMATS = {
-  onnx: { false: 'onnx', true: 'onnx-int8' },
-  tfjs: { false: 'tfjs', true: 'tfjs-fp16' },
-  savedmodel: { false: 'savedmodel' },
-};
-const RUNTIMES = Object.keys(CLIENT_FORMATS);
+// The runtimes this client knows; which formats a model directory offers for them, and under which
+// options, is its manifest's client_formats (written from qaport's one registry, qaport/registry.py).
+const RUNTIMES = ['onnx', 'tfjs', 'savedmodel'];
 const DEFAULT_BATCH_WINDOWS = qa.MAX_BATCH_WINDOWS;
 
 export { DecodeError } from './qa.mjs';
@@ -197,7 +192,10 @@ export class QAClient {
 
     const dir = path.resolve(String(modelDir));
     const manifest = readManifest(dir);
-    const map = manifest.client_formats ?? CLIENT_FORMATS;
+    const map = manifest.client_formats;
+    if (map === null || typeof map !== 'object') {
+      throw new IntegrityError(`${path.join(dir, MANIFEST)} has no client_formats map; re-convert the model with qaport`);
+    }
     const format = map[runtime]?.[String(quantized)];
     const record = format ? manifest.formats[format] : undefined;
     if (!record) {
@@ -242,16 +240,17 @@ export class QAClient {
   }
 
   /**
-   * Logits of `rows` windows of `width` tokens, in model calls of at most maxBatchWindows windows: a
-   * 100,000-character context (hundreds of windows) needs no more memory than a batch of 16.
+   * Logits of `rows` windows of `width` tokens, in the model calls qa.callPlan chooses: full-length
+   * windows one per call at their own length (faster than one batched call), shorter ones at most
+   * maxBatchWindows per call, so a 100,000-character context needs no more memory than a batch of 16.
    */
   async _inferRows(ids, mask, rows, width) {
     const limit = this._settings.maxBatchWindows;
-    const call = async (a, b, n) => {
-      const out = await this._runtime.infer(a, b, [n, width]);
+    const call = async (a, b, n, w) => {
+      const out = await this._runtime.infer(a, b, [n, w]);
       const { start, end } = out;
-      if (start.shape[0] !== n || start.shape[1] !== width || end.shape.join() !== start.shape.join()) {
-        throw new QAError(`the model returned logits of shape [${start.shape}] / [${end.shape}] for input [${n}, ${width}]`);
+      if (start.shape[0] !== n || start.shape[1] !== w || end.shape.join() !== start.shape.join()) {
+        throw new QAError(`the model returned logits of shape [${start.shape}] / [${end.shape}] for input [${n}, ${w}]`);
       }
       return out;
     };
