@@ -159,7 +159,7 @@ def test_measurement_sets_are_reproducible_and_what_they_claim() -> None:
     assert fresh == fresh_examples(50) and len({ex.id for ex in fresh}) == 50
     assert all(ex.context[ex.answer_starts[0] :].startswith(ex.answers[0]) for ex in fresh)
     long = long_context_examples()
-    assert len(long) == 10 and 99_000 <= len(long[0].context) <= 100_000
+    assert len(long) == 4 and 99_000 <= len(long[0].context) <= 100_000
     assert all(ex.context.count(ex.answers[0]) == 1 for ex in long)
     uni = unicode_examples(60)
     assert all(ex.context.count(ex.answers[0]) == 1 for ex in uni)

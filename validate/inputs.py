@@ -143,7 +143,7 @@ def fresh_examples(count: int = 300, seed: int = FRESH_SEED) -> list[Example]:
     return out  # pragma: no cover - the generator is endless
 
 
-def long_context_examples(chars: int = 100_000, questions: int = 10, seed: int = LONG_SEED) -> list[Example]:
+def long_context_examples(chars: int = 100_000, questions: int = 4, seed: int = LONG_SEED) -> list[Example]:
     """``questions`` questions over one context of about ``chars`` characters (hundreds of windows),
     each answer occurring once in the whole context."""
     pieces: list[str] = []
