@@ -671,6 +671,37 @@ def test_installed_package_refuses_modified_model_files(published: dict[str, Any
         assert re.search(pattern, res["message"]), res["message"]
 
 
+@pytest.mark.tf
+@pytest.mark.node
+@pytest.mark.slow
+@needs_node
+def test_installed_package_refuses_a_modified_savedmodel(published: dict[str, Any], client_tfjs_node: Path) -> None:
+    """libtensorflow reads the SavedModel's directory itself: the client verifies every file there first."""
+    name = published["manifest"]["npm"]["name"]
+    model = client_tfjs_node / "node_modules" / name / "model"
+    flipped = client_tfjs_node / "sm-flipped"
+    shutil.copytree(model, flipped)
+    data = sorted((flipped / "savedmodel" / "variables").glob("variables.data-*"))[0]
+    raw = bytearray(data.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    data.write_bytes(bytes(raw))
+    extra = client_tfjs_node / "sm-extra"
+    shutil.copytree(model, extra)
+    (extra / "savedmodel" / "assets").mkdir(exist_ok=True)
+    (extra / "savedmodel" / "assets" / "smuggled.txt").write_text("not in the manifest")
+    cases = [["savedmodel", False, str(flipped)], ["savedmodel", False, str(extra)], ["savedmodel", False, str(model)]]
+    script = client_tfjs_node / "integrity.mjs"
+    script.write_text(INTEGRITY_SCRIPT % {"name": name})
+    flipped_res, extra_res, ok_res = json.loads(_node(script, json.dumps(cases), cwd=client_tfjs_node))
+    assert flipped_res["name"] == "IntegrityError", flipped_res
+    assert re.search(
+        r"savedmodel/variables/variables\.data-\S+ does not match its manifest checksum", flipped_res["message"]
+    )
+    assert extra_res["name"] == "IntegrityError", extra_res
+    assert re.search(r"savedmodel/assets/smuggled\.txt is not listed in .*refusing to load", extra_res["message"])
+    assert ok_res["ok"], ok_res
+
+
 TRANSFORMERS_JS_SCRIPT = """\
 import fs from 'node:fs';
 import path from 'node:path';
