@@ -28,7 +28,8 @@ from tokenizers import Encoding, Tokenizer
 MAX_LENGTH = 384
 STRIDE = 128
 MAX_ANSWER_LEN = 15
-MAX_BATCH_WINDOWS = 16  # windows per model call (the npm client and the Node runner use the same)
+MAX_BATCH_WINDOWS = 16  # windows per model call, at most (the npm client and the Node runner use the same)
+SOLO_WIDTH = 256  # windows this long run one per call (call_plan says why; qa.mjs SOLO_WIDTH is the same)
 TOP_K = 1
 
 IntArray = npt.NDArray[np.int32]
@@ -226,6 +227,28 @@ def decode(
     return max(candidates, key=lambda a: a.score)  # first of equals, like the pipeline's stable sort
 
 
+def call_plan(
+    lengths: list[int], max_batch_windows: int = MAX_BATCH_WINDOWS, solo_width: float = SOLO_WIDTH
+) -> list[tuple[int, int, int]]:
+    """How the windows reach the model: (first row, rows, width) per call.
+
+    Windows of at least ``solo_width`` tokens run one per call, each at its own length: on a runtime
+    whose call costs little beyond its FLOPs (onnxruntime, a TF function or SavedModel), such a call is
+    already compute-bound, so batching them only adds padding (a long text's last window is shorter)
+    and a larger working set. Measured by ``nox -s bench`` at full size (onnxruntime, 6 windows of a
+    4,500-character text): one call per window 1,422 ms, one batched call 1,670 ms. Shorter windows
+    (a short ``max_length``), or all windows on a runtime with a large fixed cost per call (TF.js
+    graph models: qa.mjs soloWidthFor), are batched, ``max_batch_windows`` per call, padded to the
+    longest of the call.
+    """
+    if not lengths:
+        return []
+    if max(lengths) >= solo_width:
+        return [(i, 1, n) for i, n in enumerate(lengths)]
+    step = max(1, max_batch_windows)
+    return [(i, len(lengths[i : i + step]), max(lengths[i : i + step])) for i in range(0, len(lengths), step)]
+
+
 def answer(
     infer: Infer,
     tokenizer: Tokenizer,
@@ -237,21 +260,23 @@ def answer(
     max_answer_len: int = MAX_ANSWER_LEN,
     max_batch_windows: int = MAX_BATCH_WINDOWS,
 ) -> Answer:
-    """End to end: tokenise, run the windows in batched calls of at most ``max_batch_windows``, decode.
+    """End to end: tokenise, run the windows in the calls ``call_plan`` chooses, decode.
 
-    One call per 16 windows covers any text of the benchmark protocol (5,000 characters is about 5
-    windows) in a single call, and keeps memory bounded on very long contexts: 100,000 characters is
-    about 120 windows, which in one call peaked at 831 MB on the small default model.
+    At most ``max_batch_windows`` windows per call keeps memory bounded on very long contexts:
+    100,000 characters is about 120 windows, which in one call peaked at 831 MB on the small default
+    model. The answer does not depend on the plan: padding is masked, and the logits of every
+    window are cut to its own tokens before decoding.
     """
     encoded = encode(tokenizer, question, context, max_length=max_length, stride=stride)
     ids, mask = encoded.input_ids, encoded.attention_mask
-    parts = [
-        infer(ids[i : i + max_batch_windows], mask[i : i + max_batch_windows])
-        for i in range(0, len(ids), max_batch_windows)
-    ]
-    if len(parts) == 1:
-        start_logits, end_logits = parts[0]
+    plan = call_plan([len(w.input_ids) for w in encoded.windows], max_batch_windows)
+    if len(plan) == 1 and plan[0][2] == ids.shape[1]:
+        start_logits, end_logits = infer(ids, mask)
     else:
-        start_logits = np.concatenate([np.asarray(p[0]) for p in parts])
-        end_logits = np.concatenate([np.asarray(p[1]) for p in parts])
+        start_logits = np.zeros(ids.shape, np.float32)
+        end_logits = np.zeros(ids.shape, np.float32)
+        for row, rows, width in plan:
+            s, e = infer(ids[row : row + rows, :width], mask[row : row + rows, :width])
+            start_logits[row : row + rows, :width] = np.asarray(s)[:, :width]
+            end_logits[row : row + rows, :width] = np.asarray(e)[:, :width]
     return decode(encoded, start_logits, end_logits, context, max_answer_len=max_answer_len)

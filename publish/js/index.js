@@ -241,8 +241,8 @@ export class QAClient {
 
   /**
    * Logits of `rows` windows of `width` tokens, in the model calls qa.callPlan chooses: full-length
-   * windows one per call at their own length (faster than one batched call), shorter ones at most
-   * maxBatchWindows per call, so a 100,000-character context needs no more memory than a batch of 16.
+   * windows one per call at their own length where that is faster (onnxruntime, the SavedModel), else
+   * at most maxBatchWindows per call, so a 100,000-character context needs no more memory than 16.
    */
   async _inferRows(ids, mask, rows, width) {
     const limit = this._settings.maxBatchWindows;
@@ -254,7 +254,7 @@ export class QAClient {
       }
       return out;
     };
-    return qa.inferInChunks(call, ids, mask, rows, width, limit);
+    return qa.inferInChunks(call, ids, mask, rows, width, limit, qa.soloWidthFor(this.info.format));
   }
 
   /** One model call for the windows of several encoded pairs, padded to one width; logits split back. */

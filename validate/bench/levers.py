@@ -173,7 +173,11 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
         for n in sorted({1, physical_cores(), psutil.cpu_count() or 1})
     }
     out["opt_level"] = {lvl: call_ms(session(fp32, level=lvl), *at384, 2, runs) for lvl in LEVELS}
-    out["at_384"] = {"fp32_ms": out["opt_level"]["ORT_ENABLE_ALL"], "gflop": flops.sequence_flops(arch, 384) / 1e9}
+    out["at_384"] = {
+        "fp32_ms": out["opt_level"]["ORT_ENABLE_ALL"],
+        "gflop": flops.sequence_flops(arch, 384) / 1e9,
+        "architecture": arch.as_dict(),
+    }
     if int8 is not None:
         q = session(int8)
         out["int8"] = {
@@ -181,6 +185,10 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
             "int8_384_ms": call_ms(q, *at384, 2, runs),
             "fp32_short_ms": out["padding"]["dynamic_ms"],
             "int8_short_ms": call_ms(q, s_ids, s_mask, 2, runs),
+        }
+        out["batching_int8"] = {
+            "batched_ms": call_ms(q, enc_long.input_ids, enc_long.attention_mask, 1, max(2, runs // 2)),
+            "per_window_ms": sum(call_ms(q, r, np.ones_like(r), 1, max(2, runs // 2)) for r in rows),
         }
     with tempfile.TemporaryDirectory(prefix="qaport-bench-") as tmp_name:
         tmp = Path(tmp_name)

@@ -1,15 +1,22 @@
-"""The machine's float32 matmul peak, measured in the same run as the latencies (never assumed).
+"""The machine's float32 and int8 matmul peaks, measured in the same run as the latencies (never assumed).
 
-Two engines on all cores: numpy's BLAS (OpenBLAS here) and onnxruntime's MLAS MatMul, on square
-products large enough to amortise packing, plus the model's own FFN shape (384 x 768 x 3072) for
-scale. The peak is the best median over the square products: what a perfectly efficient runtime
+float32: two engines on all cores, numpy's BLAS (OpenBLAS here) and onnxruntime's MLAS MatMul, on
+square products large enough to amortise packing, plus the model's own FFN shape (384 x 768 x 3072)
+for scale. The peak is the best median over the square products: what a perfectly efficient runtime
 could reach on this machine in this minute.
+
+int8: the kernel the int8 model runs. A one-MatMul float graph with a constant weight goes through the
+project's own ``convert.onnx_export.quantize_int8`` (signed 7-bit weights, dynamic u8 activations:
+DynamicQuantizeLinear -> MatMulInteger -> scale, which onnxruntime fuses as it does in the model), so
+signedness, range and fusion are the int8 model's. Counted like float32: 2 ops per multiply-add.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,8 +56,56 @@ def _ort_matmul(m: int, k: int, n: int) -> Any:
     return lambda: session.run(None, feeds)
 
 
+def _ort_int8_matmul(m: int, k: int, n: int, tmp: Path) -> Any:
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from convert.onnx_export import quantize_int8
+
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array((rng.standard_normal((k, n)) * 0.05).astype(np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["c"])],
+        "matmul",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])],
+        initializer=[weight],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = min(model.ir_version, 9)
+    src, dst = tmp / f"fp32_{m}x{k}x{n}.onnx", tmp / f"int8_{m}x{k}x{n}.onnx"
+    onnx.save(model, str(src))
+    quantize_int8(src, dst)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = os.cpu_count() or 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(dst), opts, providers=["CPUExecutionProvider"])
+    feeds = {"a": rng.standard_normal((m, k)).astype(np.float32)}
+    return lambda: session.run(None, feeds)
+
+
+def measure_int8(runs: int) -> dict[str, Any]:
+    """Ops/s of the int8 model's own matmul kernel (dynamic quantisation included), all cores."""
+    with tempfile.TemporaryDirectory(prefix="qaport-peak-") as name:
+        tmp = Path(name)
+        square = {
+            f"onnxruntime int8 {n}^3": _median_gflops(_ort_int8_matmul(n, n, n, tmp), 2.0 * n**3, 2, runs)
+            for n in (1024, 2048)
+        }
+        shape = _median_gflops(_ort_int8_matmul(384, 768, 3072, tmp), 2.0 * 384 * 768 * 3072, 3, runs * 2)
+    best = max(square, key=lambda k: square[k])
+    return {
+        "int8_peak_gops": square[best],
+        "int8_peak_source": best,
+        "int8_square": square,
+        "int8_model_shape": {"onnxruntime int8 384x768x3072": shape},
+        "int8_kernel": "DynamicQuantizeLinear + MatMulInteger (u8 activations x s8 7-bit weights), fused",
+    }
+
+
 def measure(quick: bool = False) -> dict[str, Any]:
-    """GFLOP/s of float32 matmuls; ``peak_gflops`` is the best of the square ones."""
+    """GFLOP/s of float32 matmuls (``peak_gflops``: the best square one) and the int8 kernel's (``int8_peak_gops``)."""
     runs = 5 if quick else 15
     rng = np.random.default_rng(0)
     results: dict[str, float] = {}
@@ -73,6 +128,7 @@ def measure(quick: bool = False) -> dict[str, Any]:
         "model_shape": model_shape,
         "threads": os.cpu_count(),
         "numpy_blas": _blas_name(),
+        **measure_int8(runs),
     }
 
 

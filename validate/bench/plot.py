@@ -32,9 +32,9 @@ def plot(report: dict[str, Any], path: Path) -> Path:
                 label = f" {v:.0f} ms" + (f" ({ratio:.1f}x)" if ratio and e["id"] != BASELINE else "")
                 ax.text(max(v, top), y, label, va="center", fontsize=8)
         if base and cls in base.get("latency", {}):
-            target = base["latency"][cls]["p50_ms"] / TARGET_VALIDATED
+            target = base["latency"][cls]["p50_ms"] / TARGET_VALIDATED[cls]
             ax.axvline(target, color="#c0392b", linestyle="--", linewidth=1)
-            ax.text(target, -0.7, f" {TARGET_VALIDATED:g}x target", color="#c0392b", fontsize=8)
+            ax.text(target, -0.7, f" {TARGET_VALIDATED[cls]:g}x target", color="#c0392b", fontsize=8)
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:g}"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())

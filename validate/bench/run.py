@@ -11,7 +11,7 @@ import psutil
 
 from convert.manifest import load_manifest
 from validate import decode
-from validate.bench import analysis, flops, targets, worker
+from validate.bench import analysis, flops, node_levers, targets, worker
 from validate.bench.systems import SYSTEMS, unavailable_reason
 from validate.inputs import protocol_examples
 
@@ -23,11 +23,14 @@ def questions(root: Path, protocol: dict[str, Any]) -> list[analysis.Question]:
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+    whole = Tokenizer.from_file(str(root / "tokenizer.json"))
+    whole.no_truncation()
     out = []
     for cls, count in (("short", protocol["short_questions"]), ("long", protocol["long_questions"])):
         for ex in protocol_examples(cls, count):
             enc = decode.encode(tokenizer, ex.question, ex.context)
-            out.append(analysis.Question(ex.id, cls, ex.question, ex.context, enc))
+            pair = len(whole.encode(ex.question, ex.context).ids)
+            out.append(analysis.Question(ex.id, cls, ex.question, ex.context, enc, pair))
     return out
 
 
@@ -107,23 +110,29 @@ def run_benchmark(
     jobs = [q.job() for q in qs]
     quick = mode == "quick"
 
-    progress("[peak] float32 matmul microbenchmark (numpy and onnxruntime, all cores) ...")
+    progress("[peak] float32 and int8 matmul microbenchmarks (numpy and onnxruntime, all cores) ...")
     peak = _watched({"kind": "peak", "quick": quick}, 600, idle_wait, progress)
     peak_gflops = float(peak.get("peak_gflops") or 0.0)
-    progress(f"[peak] {peak_gflops:.0f} GFLOP/s ({peak.get('peak_source', peak.get('reason'))})")
+    peaks = {"float32": peak_gflops, "int8": float(peak.get("int8_peak_gops") or 0.0)}
+    progress(
+        f"[peak] float32 {peak_gflops:.0f} GFLOP/s ({peak.get('peak_source', peak.get('reason'))}), "
+        f"int8 {peaks['int8']:.0f} GOP/s ({peak.get('int8_peak_source', '-')})"
+    )
 
     entries: list[dict[str, Any]] = []
     chosen = [s for s in SYSTEMS.values() if systems is None or s.id in systems or s.id == "pipeline"]
     for n, system in enumerate(chosen, start=1):
         tag = f"[{n}/{len(chosen)}] {system.id} ({system.runtime})"
-        reason = unavailable_reason(system, manifest)
+        reason = unavailable_reason(system, manifest, root)
         if reason:
             progress(f"{tag}: not available: {reason}")
             entries.append({"id": system.id, "system": system.as_dict(), "status": "unavailable", "reason": reason})
             continue
         progress(f"{tag} ...")
         job: dict[str, Any] = {"kind": "system", "system": system.id, "dir": str(root), "questions": jobs}
-        job.update(protocol=protocol, logits=system.id == "keras")
+        # logits for the answer checks: the float32 reference everywhere, int8 for transformers.js q8's rules
+        wanted = {"keras": list(analysis.CLASSES), "onnx-int8": ["short"], "onnx": ["short"]}.get(system.id, [])
+        job.update(protocol=protocol, logits=wanted)
         result = _watched(job, timeout, idle_wait, progress)
         entries.append({"id": system.id, "system": system.as_dict(), **result})
         progress(f"{tag}: {_brief(result)}")
@@ -138,10 +147,26 @@ def run_benchmark(
         levers = {"status": "unavailable", "reason": "no onnx format in this artifact directory"}
     progress(f"[levers] {levers.get('status')} ({levers.get('wall_seconds', 0):.0f} s)")
 
-    analysis.summarise(entries, qs, arch, peak_gflops, _fixed_length(manifest))
+    ran = {e["id"] for e in entries if e.get("status") == "ok"}
+    phased = [s for s in node_levers.SYSTEM_IDS if s in ran]
+    progress(f"[node levers] where the time goes in {', '.join(phased) or 'no Node.js system'} ...")
+    if phased:
+        node_job = {"kind": "node-levers", "dir": str(root), "systems": phased, "runs": protocol["lever_runs"] // 2 + 1}
+        node_job.update(
+            short=next(j for j in jobs if j["class"] == "short"), long=next(j for j in jobs if j["class"] == "long")
+        )
+        node = _watched(node_job, timeout, idle_wait, progress)
+    else:
+        node = {"status": "unavailable", "reason": "none of the phased Node.js systems ran"}
+    progress(f"[node levers] {node.get('status')} ({node.get('wall_seconds', 0):.0f} s)")
+
+    analysis.summarise(entries, qs, arch, peaks, _fixed_length(manifest))
+    from validate.bench import transformers_js
+
+    transformers_js.rules_check(entries, qs, root)
     for e in entries:
         e.pop("logits", None)
-    measured = {"peak": peak, "levers": levers} | {e["id"]: e for e in entries}
+    measured = {"peak": peak, "levers": levers, "node_levers": node} | {e["id"]: e for e in entries}
     contended = {
         k: round(v["other_cpu_share"], 3) for k, v in measured.items() if v.get("other_cpu_share", 0) > BUSY_SHARE
     }
@@ -167,7 +192,13 @@ def run_benchmark(
         "peak": peak,
         "systems": entries,
         "levers": levers,
-        "targets": targets.judge(entries, levers if levers.get("status") == "ok" else {}, peak_gflops),
+        "node_levers": node,
+        "targets": targets.judge(
+            entries,
+            levers if levers.get("status") == "ok" else {},
+            peaks,
+            node.get("systems", {}) if node.get("status") == "ok" else {},
+        ),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 

@@ -31,7 +31,10 @@ class System:
         return dict(self.__dict__)
 
 
-BATCHED = "all windows in one batched call, padded to the longest window"
+PLANNED = "windows as decode.call_plan runs them: full-length ones one per call, unpadded"
+TRUNCATED = "one input truncated to 512 tokens (no windows: long texts are not comparable)"
+TRUNCATE_AT = 512  # transformers.js: the tokenizer's model_max_length, no stride
+TJS_RUNTIME = "transformers.js (ort-node)"
 SYSTEMS: dict[str, System] = {
     s.id: s
     for s in (
@@ -44,25 +47,32 @@ SYSTEMS: dict[str, System] = {
             "python",
             "one call per window, unpadded",
         ),
-        System("keras", "Keras model (tf.function)", "tf-keras", None, "float32", "python", BATCHED),
-        System("savedmodel", "SavedModel", "tensorflow", "savedmodel", "float32", "python", BATCHED),
-        System("onnx", "ONNX fp32", "onnxruntime", "onnx", "float32", "python", BATCHED),
-        System("onnx-int8", "ONNX int8", "onnxruntime", "onnx-int8", "int8", "python", BATCHED),
-        System("onnx-node", "ONNX fp32", "onnxruntime-node", "onnx", "float32", "node", BATCHED),
-        System("onnx-int8-node", "ONNX int8", "onnxruntime-node", "onnx-int8", "int8", "node", BATCHED),
-        System("tfjs-wasm", "TF.js", "tfjs-wasm", "tfjs", "float32", "node", BATCHED),
-        System("tfjs-node", "TF.js", "tfjs-node", "tfjs", "float32", "node", BATCHED),
+        System("keras", "Keras model (tf.function)", "tf-keras", None, "float32", "python", PLANNED),
+        System("savedmodel", "SavedModel", "tensorflow", "savedmodel", "float32", "python", PLANNED),
+        System("onnx", "ONNX fp32", "onnxruntime", "onnx", "float32", "python", PLANNED),
+        System("onnx-int8", "ONNX int8", "onnxruntime", "onnx-int8", "int8", "python", PLANNED),
+        System("onnx-node", "ONNX fp32", "onnxruntime-node", "onnx", "float32", "node", PLANNED),
+        System("onnx-int8-node", "ONNX int8", "onnxruntime-node", "onnx-int8", "int8", "node", PLANNED),
+        System("tfjs-wasm", "TF.js", "tfjs-wasm", "tfjs", "float32", "node", PLANNED),
+        System("tfjs-node", "TF.js", "tfjs-node", "tfjs", "float32", "node", PLANNED),
         # The original post's system: the SavedModel on tfjs-node (tf.node.loadSavedModel, serving_default).
-        System("savedmodel-node", "SavedModel", "tfjs-node", "savedmodel", "float32", "node", BATCHED),
+        System("savedmodel-node", "SavedModel", "tfjs-node", "savedmodel", "float32", "node", PLANNED),
+        # The peer a Node.js user would install instead: transformers.js on the same ONNX files.
+        System("transformers-js", "transformers.js", TJS_RUNTIME, "onnx", "float32", "node", TRUNCATED),
+        System("transformers-js-q8", "transformers.js q8", TJS_RUNTIME, "onnx-int8", "int8", "node", TRUNCATED),
     )
 }
 BASELINE = "pipeline"
 
 
-def unavailable_reason(system: System, manifest: dict[str, Any]) -> str | None:
+def unavailable_reason(system: System, manifest: dict[str, Any], root: Path) -> str | None:
     """Why a system cannot run here (checked before starting a worker), or None."""
     if system.format is not None and system.format not in manifest["formats"]:
         return f"format {system.format!r} is not in this artifact directory (formats: {', '.join(manifest['formats'])})"
+    if system.runtime == TJS_RUNTIME:
+        from validate.bench.transformers_js import unavailable
+
+        return unavailable(NODE_DIR, root, system.precision)
     if system.runtime == "tfjs-node":  # the addon is built offline (its install script would download libtensorflow)
         from validate.node_bridge import missing_packages
         from validate.validation import NODE_KIND
@@ -119,6 +129,10 @@ def load(system: System, root: Path, manifest: dict[str, Any]) -> Answerer:
     """Build and activate the system in this (worker) process."""
     if system.id == "pipeline":
         return PipelineAnswerer(manifest["source"])
+    if system.runtime == TJS_RUNTIME:
+        from validate.bench.transformers_js import TransformersJsAnswerer
+
+        return TransformersJsAnswerer(root, NODE_DIR, "q8" if system.precision == "int8" else "fp32")
     from validate.runners.base import Runner
 
     tokenizer = root / "tokenizer.json"

@@ -9,7 +9,7 @@ from validate.bench.run import BUSY_SHARE
 from validate.bench.systems import SYSTEMS
 
 COLUMNS = (
-    ("system", 15),
+    ("system", 18),
     ("runtime", 26),
     ("short p50/p95 ms", 17),
     ("x pipe", 7),
@@ -24,7 +24,14 @@ COLUMNS = (
 
 def _lat(e: dict[str, Any], cls: str) -> str:
     lat = e.get("latency", {}).get(cls)
-    return f"{lat['p50_ms']:.1f} / {lat['p95_ms']:.1f}" if lat else "-"
+    mark = "*" if cls in e.get("not_comparable", {}) else ""
+    return f"{lat['p50_ms']:.1f} / {lat['p95_ms']:.1f}{mark}" if lat else "-"
+
+
+def _ratio(e: dict[str, Any], cls: str) -> str:
+    if cls in e.get("not_comparable", {}):
+        return "n/c"
+    return f"{e['ratio'][cls]:.2f}x" if cls in e.get("ratio", {}) else "-"
 
 
 def _answers(e: dict[str, Any]) -> str:
@@ -34,6 +41,8 @@ def _answers(e: dict[str, Any]) -> str:
     if not a:
         return "-"
     text = f"{a['agree']}/{a['total']}" + (f" +{a['tie']} tie" if a["tie"] else "")
+    if a.get("by") == "text":
+        return text + " text"
     return text + ("" if a["passes"] else " FAIL")
 
 
@@ -48,9 +57,9 @@ def row(e: dict[str, Any]) -> str:
     values = [
         *head,
         _lat(e, "short"),
-        f"{e['ratio']['short']:.2f}x" if "short" in e.get("ratio", {}) else "-",
+        _ratio(e, "short"),
         _lat(e, "long"),
-        f"{e['ratio']['long']:.2f}x" if "long" in e.get("ratio", {}) else "-",
+        _ratio(e, "long"),
         f"{e.get('peak_rss_bytes', 0) / 1e6:.0f}",
         _answers(e),
         "/".join(f"{eff[c]['of_peak']:.0%}" if eff.get(c, {}).get("of_peak") is not None else "-" for c in CLASSES),
@@ -71,9 +80,12 @@ def _levers(lev: dict[str, Any]) -> list[str]:
         f"{p['padded_384_ms']:.1f} ms ({p['padded_384_ms'] / p['dynamic_ms']:.2f}x slower padded)"
     )
     b = lev["batching"]
+    q8 = lev.get("batching_int8")
     out.append(
         f"  windows of a long text ({b['windows']}: {'+'.join(map(str, b['window_tokens']))} tokens): one batched call "
         f"{b['batched_ms']:.0f} ms vs one call per window {b['per_window_ms']:.0f} ms"
+        + (f" (int8: {q8['batched_ms']:.0f} vs {q8['per_window_ms']:.0f} ms)" if q8 else "")
+        + "; the runtimes run full-length windows one per call (decode.call_plan, qa.mjs callPlan)"
     )
     threads = ", ".join(f"{n} thread{'s' if n != '1' else ''} {ms:.1f} ms" for n, ms in lev["threads"].items())
     out.append(f"  onnxruntime threads at 384 tokens: {threads} (physical cores: {lev['threads_default']})")
@@ -106,6 +118,32 @@ def _levers(lev: dict[str, Any]) -> list[str]:
     return out
 
 
+def _node_levers(node: dict[str, Any]) -> list[str]:
+    if node.get("status") != "ok":
+        return [f"  Node.js phases not measured: {node.get('reason', 'not run')}"]
+    out = []
+    for sid, rec in node["systems"].items():
+        if rec.get("error"):
+            out.append(f"  {sid}: {rec['error']}")
+            continue
+        for cls in CLASSES:
+            got = rec.get(cls)
+            if got:
+                parts = ", ".join(
+                    f"{k} {got[k]:.1f}" for k in ("tokenise", "tensors", "run", "copy", "release", "decode")
+                )
+                out.append(f"  {sid} {cls} ({got['total']:.0f} ms): {parts}")
+        win = rec.get("windows")
+        extra = ""
+        if win:
+            extra = (
+                f"; long text, one call per window {win['per_window_ms']:.0f} ms vs batched {win['batched_ms']:.0f} ms"
+                f" (its rule: {win.get('rule')})"
+            )
+        out.append(f"  {sid}: one 8-token call {rec.get('call_8_tokens_ms', 0):.1f} ms{extra}")
+    return out
+
+
 def _fused(stats: dict[str, int]) -> str:
     return ", ".join(f"{k} x{v}" for k, v in stats.items()) or "none"
 
@@ -114,8 +152,9 @@ def render(report: dict[str, Any]) -> str:
     peak = report["peak"]
     lines = [
         f"qaport benchmark: {report['model']} ({_arch(report['architecture'])}) from {report['artifact_dir']}",
-        f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores; measured float32 matmul peak "
-        f"{peak.get('peak_gflops', 0):.0f} GFLOP/s ({peak.get('peak_source', '?')}); mode: {report['mode']}",
+        f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores; measured matmul peaks: float32 "
+        f"{peak.get('peak_gflops', 0):.0f} GFLOP/s ({peak.get('peak_source', '?')}), int8 "
+        f"{peak.get('int8_peak_gops', 0):.0f} GOP/s ({peak.get('int8_peak_source', '?')}); mode: {report['mode']}",
         f"protocol: {report['protocol']['short_questions']} short questions (500-1,000 chars), "
         f"{report['protocol']['long_questions']} long (4,000-5,000 chars); x pipe = speed-up over the pipeline",
     ]
@@ -127,9 +166,14 @@ def render(report: dict[str, Any]) -> str:
     lines += ["", " ".join(f"{name:<{n}}" for name, n in COLUMNS).rstrip()]
     lines += [row(e) for e in report["systems"]]
     lines.append(
-        "%peak: matmul FLOPs of the tokens each system ran / its p50 / the measured float32 peak "
-        "(int8 is not bound by the float32 peak and can exceed 100%)"
+        "%peak: matmul FLOPs of the tokens each system ran / its p50 / the measured peak of its precision "
+        "(int8 systems: the int8 kernel's peak)"
     )
+    if any(e.get("not_comparable") for e in report["systems"]):
+        lines.append(
+            "*: not comparable (transformers.js truncates every pair to one 512-token input: it answers from the "
+            "first ~500 tokens of a long text); 'text': answers compared by text, case and spaces aside (no offsets)"
+        )
     caveat = " (from contended measurements: not reliable)" if report["machine"].get("contended") else ""
     lines += ["", f"targets:{caveat}"]
     for t in report["targets"]:
@@ -138,7 +182,10 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"  {mark} {t['target']}: {t.get('achieved') or '-'}{who}, needed {t.get('needed', '-')}")
         if t.get("why"):
             lines.append(f"         why: {t['why']}")
+        if t.get("note"):
+            lines.append(f"         note: {t['note']}")
     lines += ["", "levers (onnxruntime, model call alone, median ms):", *_levers(report["levers"])]
+    lines += ["", "Node.js phases (median ms per answer):", *_node_levers(report.get("node_levers", {}))]
     return "\n".join(lines)
 
 

@@ -4,23 +4,69 @@ from __future__ import annotations
 
 from typing import Any
 
-from validate.bench.analysis import CLASSES, TARGET_NODE_SHORT, TARGET_ONNX_PEAK, TARGET_VALIDATED
-from validate.bench.systems import BASELINE, SYSTEMS
+from validate.bench import flops
+from validate.bench.analysis import (
+    CLASSES,
+    TARGET_NODE_SHORT,
+    TARGET_ONNX_PEAK,
+    TARGET_POST,
+    TARGET_TF_NODE,
+    TARGET_VALIDATED,
+    TARGET_VS_TRANSFORMERS_JS,
+)
+from validate.bench.systems import BASELINE, SYSTEMS, TJS_RUNTIME
+
+TF_NODE_SYSTEMS = ("tfjs-node", "savedmodel-node")
+POST_SYSTEM = "savedmodel-node"
+PHASES = (
+    ("tokenise", "tokenising"),
+    ("tensors", "tensor creation"),
+    ("run", "model call"),
+    ("copy", "copies back to JS"),
+    ("release", "tensor release"),
+    ("decode", "decoding"),
+)
 
 
-def _passing(entries: list[dict[str, Any]], cls: str, language: str | None = None) -> list[dict[str, Any]]:
+def _passing(
+    entries: list[dict[str, Any]], cls: str, language: str | None = None, ids: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """Systems of ours that ran with answers that pass (transformers.js is a peer, not a qaport path)."""
     return [
         e
         for e in entries
         if e.get("status") == "ok"
         and e["id"] != BASELINE
+        and SYSTEMS[e["id"]].runtime != TJS_RUNTIME
         and cls in e.get("ratio", {})
         and e.get("answers_vs_pipeline", {}).get("passes")
         and (language is None or SYSTEMS[e["id"]].language == language)
+        and (ids is None or e["id"] in ids)
     ]
 
 
-def _why_ratio(e: dict[str, Any], base: dict[str, Any], cls: str, need: float, levers: dict[str, Any]) -> str:
+def _phases(sid: str, cls: str, phases: dict[str, Any]) -> str | None:
+    """Where a Node.js system's answer goes, from node_phases.mjs (medians, ms)."""
+    rec = phases.get(sid, {})
+    got = rec.get(cls)
+    if not got:
+        return None
+    parts = ", ".join(f"{word} {got[k]:.1f}" for k, word in PHASES if got.get(k) is not None)
+    text = f"where {sid}'s {got['total']:.0f} ms go in Node.js (medians, ms): {parts}"
+    if rec.get("call_8_tokens_ms") is not None:
+        text += f"; one 8-token call costs {rec['call_8_tokens_ms']:.1f} ms (the graph's fixed dispatch cost)"
+    win = rec.get("windows")
+    if cls == "long" and win:
+        text += (
+            f"; its {len(win['lengths'])} windows one per call {win['per_window_ms']:.0f} ms vs one batched call "
+            f"{win['batched_ms']:.0f} ms"
+        )
+    return text
+
+
+def _why_ratio(
+    e: dict[str, Any], base: dict[str, Any], cls: str, need: float, levers: dict[str, Any], phases: dict[str, Any]
+) -> str:
     lat, eff = e["latency"][cls], e["efficiency"][cls]
     base_p50 = base["latency"][cls]["p50_ms"]
     ratio = e["ratio"][cls]
@@ -31,19 +77,22 @@ def _why_ratio(e: dict[str, Any], base: dict[str, Any], cls: str, need: float, l
     at_peak = eff.get("ms_at_peak")
     if at_peak:
         cap = base_p50 / at_peak
+        int8 = eff.get("peak") == "int8"
+        kind = "int8" if int8 else "float32"
         parts.append(
             f"its {eff['gflop_per_answer']:.1f} GFLOP per answer ({eff['tokens_per_answer']:.0f} tokens run; the "
             f"pipeline runs {base['efficiency'][cls]['tokens_per_answer']:.0f}) take {at_peak:.0f} ms even at 100% "
-            f"of the measured float32 matmul peak, so any float32 path caps at {cap:.1f}x here"
-            + (" (compute-bound: out of reach for float32 on this machine)" if cap < need else "")
+            f"of the measured {kind} matmul peak, so any {kind} path caps at {cap:.1f}x here"
+            + (f" (compute-bound: out of reach for {kind} on this machine)" if cap < need else "")
         )
-        if SYSTEMS[e["id"]].precision == "int8":
-            parts.append(
-                f"int8 (MatMulInteger, AVX2 without VNNI) ran at {eff['of_peak']:.0%} of the float32 peak's rate; "
-                f"{need:g}x needs {eff['of_peak'] * need / ratio:.0%}"
-            )
-        else:
-            parts.append(f"it ran at {eff['of_peak']:.0%} of peak")
+        parts.append(
+            f"it ran at {eff['of_peak']:.0%} of the {kind} peak"
+            + (f" ({eff['of_fp32_peak']:.0%} of the float32 peak's rate)" if int8 and eff.get("of_fp32_peak") else "")
+            + f"; {need:g}x needs {eff['of_peak'] * need / ratio:.0%}"
+        )
+    node_why = _phases(e["id"], cls, phases)
+    if node_why:
+        parts.append(node_why)
     caching = levers.get("caching", {})
     if cls == "short" and "decode_ms" in caching:
         overhead = caching["tokenise_ms"] + caching["decode_ms"]
@@ -58,7 +107,13 @@ def _why_ratio(e: dict[str, Any], base: dict[str, Any], cls: str, need: float, l
 
 
 def _ratio_target(
-    name: str, candidates: list[dict[str, Any]], base: dict[str, Any], cls: str, need: float, levers: dict[str, Any]
+    name: str,
+    candidates: list[dict[str, Any]],
+    base: dict[str, Any],
+    cls: str,
+    need: float,
+    levers: dict[str, Any],
+    phases: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {"target": name, "needed": f">= {need:g}x", "class": cls}
     if not candidates:
@@ -67,35 +122,51 @@ def _ratio_target(
     ratio = best["ratio"][cls]
     entry.update(system=best["id"], achieved=f"{ratio:.2f}x", value=ratio, met=ratio >= need)
     if not entry["met"]:
-        entry["why"] = _why_ratio(best, base, cls, need, levers)
+        entry["why"] = _why_ratio(best, base, cls, need, levers, phases or {})
     return entry
 
 
-def _onnx_peak_target(levers: dict[str, Any], peak: float) -> dict[str, Any]:
-    entry: dict[str, Any] = {"target": "ONNX fp32 at 384 tokens", "needed": f">= {TARGET_ONNX_PEAK:.0%} of peak"}
+def _onnx_peak_target(levers: dict[str, Any], peaks: dict[str, float], precision: str) -> dict[str, Any]:
+    int8 = precision == "int8"
+    name = f"ONNX {'int8' if int8 else 'fp32'} at 384 tokens"
+    entry: dict[str, Any] = {"target": name, "needed": f">= {TARGET_ONNX_PEAK:.0%} of the {precision} peak"}
     at = levers.get("at_384")
-    if not at or not peak:
-        return {**entry, "met": False, "achieved": None, "why": "the ONNX levers did not run (see levers)"}
-    rate = at["gflop"] / (at["fp32_ms"] / 1000.0)
+    peak = peaks.get(precision) or 0.0
+    ms = (levers.get("int8") or {}).get("int8_384_ms") if int8 else (at or {}).get("fp32_ms")
+    if not at or not peak or not ms:
+        return {**entry, "met": False, "achieved": None, "why": f"the ONNX levers or the {precision} peak did not run"}
+    unit = "GOP/s" if int8 else "GFLOP/s"
+    rate = at["gflop"] / (ms / 1000.0)
     share = rate / peak
     entry.update(
-        system="onnx", achieved=f"{share:.0%} ({rate:.0f} GFLOP/s)", value=share, met=share >= TARGET_ONNX_PEAK
+        system="onnx-int8" if int8 else "onnx",
+        achieved=f"{share:.0%} ({rate:.0f} {unit} of {peak:.0f})",
+        value=share,
+        met=share >= TARGET_ONNX_PEAK,
     )
     if not entry["met"]:
-        prof = levers.get("profile_384", {})
         why = [
-            f"{at['gflop']:.1f} GFLOP in {at['fp32_ms']:.1f} ms = {rate:.0f} GFLOP/s of a measured {peak:.0f}; "
-            f"80% needs <= {at['gflop'] / (TARGET_ONNX_PEAK * peak) * 1000:.1f} ms, so it misses by "
+            f"{at['gflop']:.1f} G{'OP' if int8 else 'FLOP'} in {ms:.1f} ms = {rate:.0f} {unit} of a measured "
+            f"{peak:.0f}; {TARGET_ONNX_PEAK:.0%} needs <= {at['gflop'] / (TARGET_ONNX_PEAK * peak) * 1000:.1f} ms, "
+            "so it misses by "
             f"{(TARGET_ONNX_PEAK - share) * 100:.0f} points"
         ]
-        if prof.get("matmul_gflops"):
+        prof = levers.get("profile_384", {})
+        if not int8 and prof.get("matmul_gflops"):
             others = ", ".join(f"{k} {v:.0%}" for k, v in prof["op_time_share"].items() if k != "MatMul")
             why.append(
                 f"MatMul takes {prof['matmul_share']:.0%} of the call and runs at {prof['matmul_gflops']:.0f} GFLOP/s "
                 f"({prof['matmul_gflops'] / peak:.0%} of peak); the rest is work without counted FLOPs ({others})"
             )
+        if int8:
+            why.append(
+                "besides the int8 matmuls, the int8 model runs in float32 what float32 runs (attention scores and "
+                "context, softmax, LayerNorm, GELU), and quantises every activation at run time"
+                f" (DynamicQuantizeLinear); attention alone is {_attention_share(at):.0%} of the FLOPs at 384 tokens "
+                "and stays float32 (MatMul between two activations is not quantised)"
+            )
         fus = levers.get("fusions", {})
-        if fus:
+        if fus and not int8:
             why.append(
                 f"BERT fusions on the tf2onnx graph as written: {fus['as_written'] or 'none'}; after rewriting "
                 f"{fus['global_average_pools_rewritten']} GlobalAveragePool to ReduceMean: "
@@ -106,29 +177,113 @@ def _onnx_peak_target(levers: dict[str, Any], peak: float) -> dict[str, Any]:
     return entry
 
 
-def judge(entries: list[dict[str, Any]], levers: dict[str, Any], peak: float) -> list[dict[str, Any]]:
+def _attention_share(at: dict[str, Any]) -> float:
+    arch = at.get("architecture")
+    if not arch:
+        return 0.0
+    parts = flops.layer_breakdown(arch["dim"], arch["hidden"], arch["heads"], 384)
+    return (parts["attention_scores"] + parts["attention_context"]) / sum(parts.values())
+
+
+def _vs_transformers_js(entries: list[dict[str, Any]], precision: str, phases: dict[str, Any]) -> dict[str, Any]:
+    """Our fastest Node.js path of a precision against transformers.js on the same ONNX file, short texts."""
+    tag = "fp32" if precision == "float32" else "q8"
+    name = f"fastest Node.js path vs transformers.js {tag} ({precision}), short texts"
+    entry: dict[str, Any] = {
+        "target": name,
+        "needed": f">= {TARGET_VS_TRANSFORMERS_JS:g}x, equal answers where rules agree",
+    }
+    peer = next(
+        (e for e in entries if SYSTEMS[e["id"]].runtime == TJS_RUNTIME and SYSTEMS[e["id"]].precision == precision),
+        None,
+    )
+    ours = [
+        e
+        for e in _passing(entries, "short", "node")
+        if SYSTEMS[e["id"]].precision == precision and SYSTEMS[e["id"]].format in ("onnx", "onnx-int8")
+    ]
+    if peer is None or peer.get("status") != "ok" or not ours:
+        missing = "transformers.js did not run" if peer is None or peer.get("status") != "ok" else "no Node.js system"
+        reason = (peer or {}).get("reason", "see the table")
+        return {**entry, "met": False, "achieved": None, "why": f"{missing} ({reason})"}
+    best = min(ours, key=lambda e: e["latency"]["short"]["p50_ms"])
+    ratio = peer["latency"]["short"]["p50_ms"] / best["latency"]["short"]["p50_ms"]
+    rules = peer.get("rules", {})
+    agree, equal = rules.get("rules_agree", 0), rules.get("equal_where_agree", 0)
+    answers_ok = agree == equal and not any("unexplained" in d["reason"] for d in rules.get("differences", []))
+    entry.update(
+        system=best["id"],
+        achieved=f"{ratio:.2f}x ({best['latency']['short']['p50_ms']:.1f} vs {peer['latency']['short']['p50_ms']:.1f} "
+        f"ms); rules agree on {agree} of {rules.get('questions', 0)} short questions, answers equal on {equal} of them",
+        value=ratio,
+        met=ratio >= TARGET_VS_TRANSFORMERS_JS and answers_ok,
+    )
+    why: list[str] = []
+    if ratio < TARGET_VS_TRANSFORMERS_JS:
+        why.append(
+            f"both run the same ONNX file on onnxruntime-node, so the model call costs the same; what differs is "
+            f"around it: {TARGET_VS_TRANSFORMERS_JS:g}x needs <= "
+            f"{peer['latency']['short']['p50_ms'] / TARGET_VS_TRANSFORMERS_JS:.1f} ms, so it misses by "
+            f"{TARGET_VS_TRANSFORMERS_JS / ratio:.2f}x"
+        )
+        node_why = _phases(best["id"], "short", phases)
+        if node_why:
+            why.append(node_why)
+    if not answers_ok:
+        why.append(f"answers differ where the rules agree: {rules.get('differences')}")
+    if why:
+        entry["why"] = "; ".join(why)
+    diffs = rules.get("differences", [])
+    if diffs:
+        entry["note"] = "differences by design: " + "; ".join(f"{d['id']}: {d['reason']}" for d in diffs[:4])
+    return entry
+
+
+def judge(
+    entries: list[dict[str, Any]],
+    levers: dict[str, Any],
+    peaks: dict[str, float],
+    phases: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    phases = phases or {}
     base = next((e for e in entries if e["id"] == BASELINE and e.get("status") == "ok"), None)
     if base is None:
         return [
             {"target": "all ratio targets", "met": False, "why": "the transformers pipeline (baseline) did not run"}
         ]
+    classes = [cls for cls in CLASSES if cls in base.get("latency", {})]
     out = [
         _ratio_target(
-            f"fastest validated path, {cls} texts", _passing(entries, cls), base, cls, TARGET_VALIDATED, levers
+            f"fastest validated path, {cls} texts", _passing(entries, cls), base, cls, TARGET_VALIDATED[cls], levers
         )
-        for cls in CLASSES
-        if cls in base.get("latency", {})
+        for cls in classes
     ]
-    if "short" in base.get("latency", {}):
+    if "short" in classes:
+        node = _passing(entries, "short", "node")
+        out.append(
+            _ratio_target("fastest Node.js path, short texts", node, base, "short", TARGET_NODE_SHORT, levers, phases)
+        )
+    out += [_onnx_peak_target(levers, peaks, p) for p in ("float32", "int8")]
+    if "short" in classes:
+        out += [_vs_transformers_js(entries, p, phases) for p in ("float32", "int8")]
+    for cls in classes:
+        post = _passing(entries, cls, "node", (POST_SYSTEM,))
         out.append(
             _ratio_target(
-                "fastest Node.js path, short texts",
-                _passing(entries, "short", "node"),
-                base,
-                "short",
-                TARGET_NODE_SHORT,
-                levers,
+                f"the post's Node.js system ({POST_SYSTEM}), {cls} texts", post, base, cls, TARGET_POST, levers, phases
             )
         )
-    out.append(_onnx_peak_target(levers, peak))
+    for cls in classes:
+        tf = _passing(entries, cls, "node", TF_NODE_SYSTEMS)
+        out.append(
+            _ratio_target(
+                f"best TF-family Node.js path (tfjs-node / savedmodel-node), {cls} texts",
+                tf,
+                base,
+                cls,
+                TARGET_TF_NODE,
+                levers,
+                phases,
+            )
+        )
     return out

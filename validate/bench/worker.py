@@ -78,7 +78,7 @@ def run_system(job: dict[str, Any]) -> dict[str, Any]:
                 result["answers"][q["id"]] = ans.as_dict()
                 result["times_ms"][q["id"]] = times
         if job.get("logits"):
-            result["logits"] = _logits(answerer, root, job["questions"])
+            result["logits"] = _logits(answerer, root, [q for q in job["questions"] if q["class"] in job["logits"]])
         node_peak = answerer.peak_rss_bytes() if system.language == "node" else 0
         result["peak_rss_bytes"] = node_peak or peak_rss_bytes()
         result["rss_scope"] = "node process" if node_peak else "worker process"
@@ -116,6 +116,10 @@ def handle(job: dict[str, Any]) -> dict[str, Any]:
         from validate.bench import levers
 
         result = levers.measure(job)
+    elif kind == "node-levers":
+        from validate.bench import node_levers
+
+        result = node_levers.measure(job)
     else:
         msg = f"unknown job kind {kind!r}"
         raise ValueError(msg)

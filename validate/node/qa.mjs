@@ -17,8 +17,10 @@ export const MAX_LENGTH = 384;
 export const STRIDE = 128;
 export const MAX_ANSWER_LEN = 15;
 export const TOP_K = 1;
-// windows per model call (Python: validate.decode.MAX_BATCH_WINDOWS)
+// windows per model call, at most (Python: validate.decode.MAX_BATCH_WINDOWS)
 export const MAX_BATCH_WINDOWS = 16;
+// windows this long run one per call (callPlan says why; Python: validate.decode.SOLO_WIDTH)
+export const SOLO_WIDTH = 256;
 
 export class DecodeError extends Error {
   constructor(message) {
@@ -214,28 +216,73 @@ export function decode(encoded, start, end, context, options = {}) {
 }
 
 /**
- * End to end: tokenise, run every window in one batched call, decode.
- * `infer(inputIds, attentionMask, shape)` -> `{start: {data, shape}, end: {data, shape}}` (may be async).
+ * How the windows reach the model: [firstRow, rows, width] per call (Python: validate.decode.call_plan).
+ * Windows of at least `soloWidth` tokens run one per call at their own length: on a runtime whose call
+ * costs little beyond its FLOPs, such a call is already compute-bound, and batching them only adds
+ * padding and a larger working set (measured by the benchmark, 6 full-size windows on onnxruntime: one
+ * call per window 1,422 ms vs one batched call 1,670 ms). Shorter windows, or every window on a runtime
+ * with a large fixed cost per call (soloWidthFor), are batched, `limit` per call, padded to the longest.
  */
+export function callPlan(lengths, limit = MAX_BATCH_WINDOWS, soloWidth = SOLO_WIDTH) {
+  if (lengths.length === 0) return [];
+  if (Math.max(...lengths) >= soloWidth) return lengths.map((n, i) => [i, 1, n]);
+  const step = Math.max(1, limit);
+  const plan = [];
+  for (let r = 0; r < lengths.length; r += step) {
+    const part = lengths.slice(r, r + step);
+    plan.push([r, part.length, Math.max(...part)]);
+  }
+  return plan;
+}
+
 /**
- * Logits of `rows` windows of `width` tokens (row-major `ids`/`mask`), through `call(ids, mask, n)` in
- * calls of at most `limit` windows, so that memory stays bounded whatever the context's length (a
- * 100,000-character context is hundreds of windows). `call` returns `{ start, end }`, each `{ data }`.
+ * The solo width for a format: TF.js graph models run op by op from JavaScript, a fixed cost per call
+ * (the benchmark's Node.js phases: about 110 ms for an 8-token call on tfjs-node with the small default
+ * model, against 3 ms for the SavedModel and 1 ms for onnxruntime-node), so their windows stay batched.
  */
-export async function inferInChunks(call, ids, mask, rows, width, limit = MAX_BATCH_WINDOWS) {
-  if (rows <= limit) return call(ids, mask, rows);
+export function soloWidthFor(format) {
+  return String(format).startsWith('tfjs') ? Infinity : SOLO_WIDTH;
+}
+
+/**
+ * Logits of `rows` windows of `width` tokens (row-major `ids`/`mask`, each window's real tokens first),
+ * through `call(ids, mask, n, w)` -> `{ start, end }` (each `{ data }`, n x w row-major), in the calls
+ * `callPlan` chooses (`soloWidth`: soloWidthFor(format)): at most `limit` windows per call, so that memory stays bounded whatever the
+ * context's length (a 100,000-character context is hundreds of windows). Positions beyond a window's
+ * own tokens are 0 in the result (decoding never reads them).
+ */
+export async function inferInChunks(call, ids, mask, rows, width, limit = MAX_BATCH_WINDOWS, soloWidth = SOLO_WIDTH) {
+  const lengths = [];
+  for (let r = 0; r < rows; r++) {
+    let n = 0;
+    for (let i = r * width; i < (r + 1) * width; i++) n += mask[i] ? 1 : 0;
+    lengths.push(n);
+  }
+  const plan = callPlan(lengths, limit, soloWidth);
+  if (plan.length === 1 && plan[0][2] === width) return call(ids, mask, rows, width);
   const start = new Float32Array(rows * width);
   const end = new Float32Array(rows * width);
-  for (let r = 0; r < rows; r += limit) {
-    const n = Math.min(limit, rows - r);
-    const span = [r * width, (r + n) * width];
-    const out = await call(ids.slice(...span), mask.slice(...span), n);
-    start.set(out.start.data, span[0]);
-    end.set(out.end.data, span[0]);
+  for (const [r, n, w] of plan) {
+    const a = new Int32Array(n * w);
+    const b = new Int32Array(n * w);
+    for (let i = 0; i < n; i++) {
+      a.set(ids.subarray((r + i) * width, (r + i) * width + w), i * w);
+      b.set(mask.subarray((r + i) * width, (r + i) * width + w), i * w);
+    }
+    const out = await call(a, b, n, w);
+    for (let i = 0; i < n; i++) {
+      start.set(out.start.data.subarray(i * w, (i + 1) * w), (r + i) * width);
+      end.set(out.end.data.subarray(i * w, (i + 1) * w), (r + i) * width);
+    }
   }
   return { start: { data: start, shape: [rows, width] }, end: { data: end, shape: [rows, width] } };
 }
 
+/**
+ * End to end: tokenise, infer, decode. `infer(inputIds, attentionMask, shape)` -> `{start: {data, shape},
+ * end: {data, shape}}` (may be async) gets the whole padded batch; the Node runner and the npm client
+ * pass one that runs it through inferInChunks.
+ */
 export async function answer(infer, tokenizer, question, context, { maxLength = MAX_LENGTH, stride = STRIDE, maxAnswerLen = MAX_ANSWER_LEN } = {}) {
   const encoded = await encode(tokenizer, question, context, { maxLength, stride });
   const { start, end } = await infer(encoded.inputIds, encoded.attentionMask, encoded.shape);

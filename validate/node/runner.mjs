@@ -132,9 +132,10 @@ async function timedInfer(runtime, feeds, warmup, runs) {
   }
 }
 
-/** What the `answer` op calls: the shared runtime layer's infer, in bounded chunks like the npm client. */
+/** What the `answer` op calls: the shared runtime layer's infer, in qa.callPlan's calls like the npm client. */
 function makeAnswerInfer(runtime) {
-  return (ids, mask, [rows, width]) => qa.inferInChunks((a, b, n) => runtime.infer(a, b, [n, width]), ids, mask, rows, width);
+  const solo = qa.soloWidthFor(runtime.format);
+  return (ids, mask, [rows, width]) => qa.inferInChunks((a, b, n, w) => runtime.infer(a, b, [n, w]), ids, mask, rows, width, qa.MAX_BATCH_WINDOWS, solo);
 }
 
 /**
