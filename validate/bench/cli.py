@@ -42,7 +42,7 @@ class Protocol:
     lever_runs: int
 
 
-FULL = Protocol(short_questions=6, long_questions=3, warmup=2, runs=10, min_runs=3, budget_s=50.0, lever_runs=10)
+FULL = Protocol(short_questions=6, long_questions=3, warmup=2, runs=10, min_runs=3, budget_s=35.0, lever_runs=10)
 QUICK = Protocol(short_questions=2, long_questions=1, warmup=1, runs=3, min_runs=2, budget_s=8.0, lever_runs=3)
 
 

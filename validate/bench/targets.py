@@ -94,7 +94,7 @@ def _why_ratio(
     if node_why:
         parts.append(node_why)
     caching = levers.get("caching", {})
-    if cls == "short" and "decode_ms" in caching:
+    if cls == "short" and "decode_ms" in caching and SYSTEMS[e["id"]].language == "python":
         overhead = caching["tokenise_ms"] + caching["decode_ms"]
         parts.append(f"tokenising and decoding add {overhead:.1f} ms per answer (Python, measured)")
     if cls == "long" and levers.get("batching"):
