@@ -88,6 +88,25 @@ def _watched(job: dict[str, Any], timeout: float, idle_wait: float, progress: An
     return result
 
 
+def _best_peak(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Per precision, the higher of two peak measurements; ``runs`` keeps both."""
+    if first.get("status") != "ok" or second.get("status") != "ok":
+        return first if first.get("status") == "ok" else second
+    best = dict(first)
+    for key, keys in (
+        ("peak_gflops", ("peak_source", "square", "model_shape")),
+        ("int8_peak_gops", ("int8_peak_source", "int8_square", "int8_model_shape")),
+    ):
+        if float(second.get(key) or 0.0) > float(first.get(key) or 0.0):
+            best.update({k: second[k] for k in (key, *keys) if k in second})
+    best["runs"] = [
+        {k: r.get(k) for k in ("peak_gflops", "int8_peak_gops", "other_cpu_share")} for r in (first, second)
+    ]
+    if float(second.get("peak_gflops") or 0.0) > float(first.get("peak_gflops") or 0.0):
+        best["other_cpu_share"] = second.get("other_cpu_share", 0.0)  # the contention of the run it came from
+    return best
+
+
 def _fixed_length(manifest: dict[str, Any]) -> int | None:
     value = manifest.get("fixed_length")
     return int(value) if isinstance(value, int) and value > 0 else None
@@ -159,6 +178,15 @@ def run_benchmark(
     else:
         node = {"status": "unavailable", "reason": "none of the phased Node.js systems ran"}
     progress(f"[node levers] {node.get('status')} ({node.get('wall_seconds', 0):.0f} s)")
+
+    # The peak is an upper bound: on a shared machine one contended minute understates it, so it is
+    # measured again after the systems and the higher of the two is used (both are in bench.json).
+    progress("[peak] again, after the systems ...")
+    again = _watched({"kind": "peak", "quick": quick}, 600, idle_wait, progress)
+    peak = _best_peak(peak, again)
+    peak_gflops = float(peak.get("peak_gflops") or 0.0)
+    peaks = {"float32": peak_gflops, "int8": float(peak.get("int8_peak_gops") or 0.0)}
+    progress(f"[peak] float32 {peak_gflops:.0f} GFLOP/s, int8 {peaks['int8']:.0f} GOP/s (the higher of two runs)")
 
     analysis.summarise(entries, qs, arch, peaks, _fixed_length(manifest))
     from validate.bench import transformers_js
