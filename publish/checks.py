@@ -14,6 +14,8 @@ from qaport.registry import SHIPPABLE  # format -> the Node.js targets that must
 
 NPM_DIR = "npm"
 REPORT_FILES = ("report.json", "report.md")
+
+
 def shipped_formats(manifest: dict[str, Any], requested: list[str] | None) -> list[str]:
     """The formats to package: those asked for, or every shippable format the directory has."""
     have = [f for f in SHIPPABLE if f in manifest["formats"]]

@@ -85,6 +85,16 @@ def test_a_bug_still_shows_its_traceback(tmp_path: Path) -> None:
     assert "Traceback" in proc.stderr and "RuntimeError: an unexpected bug" in proc.stderr
 
 
+def test_every_entry_point_uses_the_boundary() -> None:
+    """One boundary, not five hand-written copies of try/except and environment set-up."""
+    entry_points = ["convert/cli.py", "publish/cli.py", "validate/cli.py", "validate/load.py", "validate/bench/cli.py"]
+    for rel in entry_points:
+        text = (ROOT / rel).read_text()
+        assert "@entry_point(" in text, rel
+        assert "except KeyboardInterrupt" not in text, rel
+        assert 'os.environ.setdefault("TF_' not in text, rel
+
+
 @pytest.mark.tf
 def test_a_passing_conversion_prints_no_library_chatter(tmp_path: Path) -> None:
     proc = run_cli(

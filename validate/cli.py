@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from convert.errors import QaportError, UsageError
-from convert.manifest import ManifestError
-from validate.judge import CriteriaError
+from qaport.boundary import entry_point
 from validate.runners.base import RunnerError
-from validate.squad import Example, ExamplesError, load_examples
+from validate.squad import Example, load_examples
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, float]:
@@ -129,57 +123,58 @@ def scored_indices(sources: dict[str, int]) -> list[int]:
     return list(range(sum(sources.values()) - protocol))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        from convert.manifest import load_manifest
-        from validate.report import write_report
-        from validate.validation import Settings, validate_dir
+class ReferenceFailed(QaportError):
+    """The Keras reference cannot be rebuilt: nothing can be compared."""
 
-        root = args.dir
-        if not root.is_dir():
-            msg = f"artifact directory {root} does not exist; convert first: python -m convert --out {root}"
-            raise UsageError(msg)
-        manifest = load_manifest(root)
-        settings = Settings(
-            atol=_pairs(args.atol, "--atol"),
-            agreement=_pairs(args.agreement, "--agreement"),
-            exclude=tuple(args.exclude),
-            only=tuple(args.only),
-            tfjs_backend=args.tfjs_backend,
-            node_timeout=args.node_timeout,
-            warmup=args.warmup,
-            runs_short=args.runs_short,
-            runs_long=args.runs_long,
-            error_stat=_words(args.error_stat, "--error-stat"),
-            max_em_drop=_pairs(args.max_em_drop, "--max-em-drop"),
-            max_f1_drop=_pairs(args.max_f1_drop, "--max-f1-drop"),
-        )
-        _ = settings.policy  # an unknown --error-stat is refused before the reference is built
-        examples, sources, latency = gather_examples(args, manifest["source"].get("kind", ""))
-        report = validate_dir(
-            root,
-            examples,
-            sources,
-            latency,
-            settings,
-            progress=lambda s: print(s, flush=True),
-            scored=scored_indices(sources),
-            options=verdict_options(args),
-        )
-        json_path, md_path = write_report(root, report)
-        print(md_path.read_text(encoding="utf-8"))
-        print(f"wrote {json_path} and {md_path}")
-        return 0 if report["passed"] else 1
-    except (ManifestError, ExamplesError, CriteriaError) as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
-    except RunnerError as exc:  # the Keras reference cannot be rebuilt: nothing can be compared
-        print(f"ERROR: reference model: {exc}", file=sys.stderr)
-        return 2
-    except QaportError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("ERROR: interrupted", file=sys.stderr)
-        return 130
+    exit_code = 2
+
+
+@entry_point("validate")
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except RunnerError as exc:  # only the reference's escapes: a target's failure is its own report row
+        raise ReferenceFailed(f"reference model: {exc}") from exc
+
+
+def _main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from convert.manifest import load_manifest
+    from validate.report import write_report
+    from validate.validation import Settings, validate_dir
+
+    root = args.dir
+    if not root.is_dir():
+        msg = f"artifact directory {root} does not exist; convert first: python -m convert --out {root}"
+        raise UsageError(msg)
+    manifest = load_manifest(root)
+    settings = Settings(
+        atol=_pairs(args.atol, "--atol"),
+        agreement=_pairs(args.agreement, "--agreement"),
+        exclude=tuple(args.exclude),
+        only=tuple(args.only),
+        tfjs_backend=args.tfjs_backend,
+        node_timeout=args.node_timeout,
+        warmup=args.warmup,
+        runs_short=args.runs_short,
+        runs_long=args.runs_long,
+        error_stat=_words(args.error_stat, "--error-stat"),
+        max_em_drop=_pairs(args.max_em_drop, "--max-em-drop"),
+        max_f1_drop=_pairs(args.max_f1_drop, "--max-f1-drop"),
+    )
+    _ = settings.policy  # an unknown --error-stat is refused before the reference is built
+    examples, sources, latency = gather_examples(args, manifest["source"].get("kind", ""))
+    report = validate_dir(
+        root,
+        examples,
+        sources,
+        latency,
+        settings,
+        progress=lambda s: print(s, flush=True),
+        scored=scored_indices(sources),
+        options=verdict_options(args),
+    )
+    json_path, md_path = write_report(root, report)
+    print(md_path.read_text(encoding="utf-8"))
+    print(f"wrote {json_path} and {md_path}")
+    return 0 if report["passed"] else 1

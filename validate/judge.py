@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from convert.errors import QaportError
 from validate.compare import DEFAULT_AGREEMENT, DEFAULT_ATOL, STATS
 
 OUTPUTS = ("start_logits", "end_logits")
@@ -31,8 +32,10 @@ STAT_WORDS = {"max": "max abs diff", "p99": "p99 abs diff", "mean": "mean abs di
 _STAT_KEYS = {"max": "max_abs_diff", "p99": "p99_abs_diff", "mean": "mean_abs_diff"}
 
 
-class CriteriaError(ValueError):
+class CriteriaError(QaportError, ValueError):
     """A tolerance option that names no statistic or precision this validation knows."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -31,12 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from convert.errors import QaportError, UsageError
-from convert.manifest import ManifestError, load_manifest, verify_files
+from convert.manifest import load_manifest, verify_files
+from qaport.boundary import entry_point
 from validate import compare, decode, judge
-from validate.node_bridge import NodeRuntimeError, NodeUnavailableError
 from validate.squad import Example
 
 Progress = Callable[[str], None]
@@ -292,42 +289,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@entry_point("validate.load")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.questions < 2:
-            msg = f"--questions {args.questions}: need at least 2 (first and last requests are compared)"
-            raise UsageError(msg)
-        if not args.dir.is_dir():
-            msg = f"artifact directory {args.dir} does not exist; convert first: python -m convert --out {args.dir}"
-            raise UsageError(msg)
-        from validate.cli import _pairs
+    if args.questions < 2:
+        msg = f"--questions {args.questions}: need at least 2 (first and last requests are compared)"
+        raise UsageError(msg)
+    if not args.dir.is_dir():
+        msg = f"artifact directory {args.dir} does not exist; convert first: python -m convert --out {args.dir}"
+        raise UsageError(msg)
+    from validate.cli import _pairs
 
-        policy = judge.Policy(agreement=_pairs(args.agreement, "--agreement"))
-        formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-        report = run_load(
-            args.dir,
-            args.questions,
-            formats,
-            backend=args.tfjs_backend,
-            timeout=args.node_timeout,
-            max_rss_growth=args.max_rss_growth,
-            warmup=args.warmup,
-            progress=lambda s: print(s, flush=True),
-            policy=policy,
-        )
-    except ManifestError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
-    except (NodeRuntimeError, NodeUnavailableError) as exc:  # the stderr tail follows the first line
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 1
-    except QaportError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("ERROR: interrupted", file=sys.stderr)
-        return 130
+    policy = judge.Policy(agreement=_pairs(args.agreement, "--agreement"))
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    # a node crash or hang (NodeRuntimeError) is one ERROR line with node's stderr tail, exit 1
+    report = run_load(
+        args.dir,
+        args.questions,
+        formats,
+        backend=args.tfjs_backend,
+        timeout=args.node_timeout,
+        max_rss_growth=args.max_rss_growth,
+        warmup=args.warmup,
+        progress=lambda s: print(s, flush=True),
+        policy=policy,
+    )
     print(table(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

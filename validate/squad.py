@@ -10,9 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from convert.errors import QaportError
 
-class ExamplesError(ValueError):
+
+class ExamplesError(QaportError, ValueError):
     """An examples file that cannot be read; the message names the file and the entry."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

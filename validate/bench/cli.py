@@ -17,11 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from convert.errors import QaportError, UsageError
-from convert.manifest import ManifestError
+from qaport.boundary import entry_point
 
 DESCRIPTION = "Every runtime side by side with transformers' QA pipeline, in one run: table, bench.json, plot."
 FULL_MODEL = "random:distilbert-base-cased"
@@ -151,6 +148,7 @@ def _cpu_percent(proc: Any) -> float:
         return 0.0
 
 
+@entry_point("validate.bench")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM as an exception, so subprocess.run kills the running worker instead of orphaning it
@@ -159,48 +157,41 @@ def main(argv: list[str] | None = None) -> int:
     def progress(text: str) -> None:
         print(text, flush=True)
 
-    try:
-        from validate.bench.run import run_benchmark
+    from validate.bench.run import run_benchmark
 
-        systems = _systems(args.systems)
-        root = resolve_dir(args, progress)
-        protocol = QUICK if args.quick else FULL
-        out = args.out or ARTIFACTS / "bench" / f"{root.resolve().name}{'-quick' if args.quick else ''}.json"
-        png = args.plot or out.with_suffix(".png")
-        started = time.perf_counter()
-        report = run_benchmark(
-            root,
-            protocol=asdict(protocol),
-            mode="quick" if args.quick else "full",
-            systems=systems,
-            timeout=args.timeout,
-            machine=machine(progress),
-            progress=progress,
-            idle_wait=args.wait_idle,
-        )
-        report["seconds"] = time.perf_counter() - started
-        from convert.manifest import write_json_atomic
-        from validate.bench.plot import plot
-        from validate.bench.table import render
+    systems = _systems(args.systems)
+    root = resolve_dir(args, progress)
+    protocol = QUICK if args.quick else FULL
+    out = args.out or ARTIFACTS / "bench" / f"{root.resolve().name}{'-quick' if args.quick else ''}.json"
+    png = args.plot or out.with_suffix(".png")
+    started = time.perf_counter()
+    report = run_benchmark(
+        root,
+        protocol=asdict(protocol),
+        mode="quick" if args.quick else "full",
+        systems=systems,
+        timeout=args.timeout,
+        machine=machine(progress),
+        progress=progress,
+        idle_wait=args.wait_idle,
+    )
+    report["seconds"] = time.perf_counter() - started
+    from convert.manifest import write_json_atomic
+    from validate.bench.plot import plot
+    from validate.bench.table import render
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        report["plot"] = str(plot(report, png))
-        write_json_atomic(out, report)
-        print()
-        print(render(report))
-        print(f"\nwrote {out} and {png} ({report['seconds']:.0f} s)")
-        failed = [e["id"] for e in report["systems"] if e.get("status") == "failed"]
-        failed += [k for k in ("peak", "levers") if report[k].get("status") == "failed"]
-        if failed:
-            print(f"ERROR: {', '.join(failed)} failed (reasons in the table and {out})", file=sys.stderr)
-            return 1
-        return 0
-    except (ManifestError, QaportError) as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 2)
-    except KeyboardInterrupt:
-        print("ERROR: interrupted", file=sys.stderr)
-        return 130
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report["plot"] = str(plot(report, png))
+    write_json_atomic(out, report)
+    print()
+    print(render(report))
+    print(f"\nwrote {out} and {png} ({report['seconds']:.0f} s)")
+    failed = [e["id"] for e in report["systems"] if e.get("status") == "failed"]
+    failed += [k for k in ("peak", "levers") if report[k].get("status") == "failed"]
+    if failed:
+        print(f"ERROR: {', '.join(failed)} failed (reasons in the table and {out})", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _systems(text: str | None) -> list[str] | None:

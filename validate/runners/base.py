@@ -17,16 +17,17 @@ import numpy as np
 import numpy.typing as npt
 import psutil
 
+from convert.errors import QaportError
 from validate import decode
 
 Logits = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
 
 
-class RunnerError(RuntimeError):
+class RunnerError(QaportError, RuntimeError):
     """A runtime that failed while loading or running; the message is the one-line reason."""
 
 
-class RuntimeUnavailable(RuntimeError):
+class RuntimeUnavailable(QaportError, RuntimeError):
     """The runtime is not installed here (e.g. no ``node``): the target is ``not_run``, not failed."""
 
 
