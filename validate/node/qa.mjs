@@ -165,6 +165,51 @@ function toUtf16(map, cp) {
   return map[Math.max(0, Math.min(cp, map.length - 1))];
 }
 
+// Equal answers merge by Python's `str.lower()` (3.11: Unicode 14.0), as in the pipeline. `toLowerCase`
+// follows Node's ICU, which may know a newer Unicode (Node 20 with ICU 78: Unicode 17). Compared on every
+// code point (tests/test_js_python_property.py does so on the running Node), the differences are:
+// - characters assigned after Unicode 14.0 that ICU lowercases (Cyrillic TJE, Latin additions, Garay,
+//   Beria Erfe capitals) or holds cased or case-ignorable (for the final-sigma rule): to Python they are
+//   unassigned, kept as they are and neither cased nor case-ignorable;
+const NEWER_SET =
+  String.raw`\u0897\u0ECE\u1ACF-\u1ADD\u1AE0-\u1AEB\u1C89\u1C8A\uA7CB-\uA7CF\uA7D2\uA7D4\uA7DA-\uA7DC\uA7F1` +
+  String.raw`\u{10D4E}\u{10D50}-\u{10D65}\u{10D69}-\u{10D6D}\u{10D6F}-\u{10D85}\u{10EC5}\u{10EFA}-\u{10EFF}` +
+  String.raw`\u{11241}\u{113BB}-\u{113C0}\u{113CE}\u{113D0}\u{113D2}\u{113E1}\u{113E2}\u{11B60}` +
+  String.raw`\u{11B62}-\u{11B64}\u{11B66}\u{11DD9}\u{11F00}\u{11F01}\u{11F36}-\u{11F3A}\u{11F40}\u{11F42}` +
+  String.raw`\u{11F5A}\u{13439}-\u{13440}\u{13447}-\u{13455}\u{1611E}-\u{16129}\u{1612D}-\u{1612F}` +
+  String.raw`\u{16D40}-\u{16D42}\u{16D6B}\u{16D6C}\u{16EA0}-\u{16EB8}\u{16EBB}-\u{16ED3}\u{16FF2}\u{16FF3}` +
+  String.raw`\u{1DF25}-\u{1DF2A}\u{1E030}-\u{1E06D}\u{1E08F}\u{1E4EB}-\u{1E4EF}\u{1E5EE}\u{1E5EF}\u{1E6E3}` +
+  String.raw`\u{1E6E6}\u{1E6EE}\u{1E6EF}\u{1E6F5}\u{1E6FF}`;
+const NEWER = new RegExp(`[${NEWER_SET}]`, 'u');
+const NEEDS_CARE = new RegExp(`[\\u03A3${NEWER_SET}]`, 'u');
+// - U+0295 was Ll in Unicode 14 (cased; Lo since 16), U+1171E was Mn (case-ignorable; Mc since 16).
+function sigmaClass(ch) {
+  if (ch === '\u0295') return 'cased';
+  if (ch === '\u{1171E}' || (!NEWER.test(ch) && /\p{Case_Ignorable}/u.test(ch))) return 'ignorable';
+  return !NEWER.test(ch) && /\p{Cased}/u.test(ch) ? 'cased' : null;
+}
+
+// Python's Final_Sigma: a cased letter before (case-ignorables skipped), none after.
+function isFinalSigma(chars, i) {
+  let j = i - 1;
+  while (j >= 0 && sigmaClass(chars[j]) === 'ignorable') j--;
+  if (j < 0 || sigmaClass(chars[j]) !== 'cased') return false;
+  let k = i + 1;
+  while (k < chars.length && sigmaClass(chars[k]) === 'ignorable') k++;
+  return k === chars.length || sigmaClass(chars[k]) !== 'cased';
+}
+
+/** `text.lower()` as the pipeline's Python computes it (the only context-dependent mapping is final sigma). */
+export function lowerLikePython(text) {
+  if (!NEEDS_CARE.test(text)) return text.toLowerCase();
+  const chars = Array.from(text);
+  const lower = (ch, i) => {
+    if (ch === '\u03A3') return isFinalSigma(chars, i) ? '\u03C2' : '\u03C3';
+    return NEWER.test(ch) ? ch : ch.toLowerCase();
+  };
+  return chars.map(lower).join('');
+}
+
 /** Every candidate over all windows, equal texts (case-insensitive) merged, in the order first seen. */
 export function decodeCandidates(encoded, start, end, context, { maxAnswerLen = MAX_ANSWER_LEN, alignToWords = true } = {}) {
   const [rows, width] = start.shape;
@@ -193,7 +238,7 @@ export function decodeCandidates(encoded, start, end, context, { maxAnswerLen = 
       const ua = toUtf16(map, a);
       const ub = toUtf16(map, b);
       const text = context.slice(ua, ub); // like Python, an end before the start gives ''
-      const key = text.toLowerCase();
+      const key = lowerLikePython(text);
       const same = byText.get(key);
       if (same !== undefined) {
         same.score += score;
