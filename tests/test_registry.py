@@ -52,4 +52,4 @@ def test_validation_and_packaging_read_the_registry() -> None:
     from validate import validation
 
     assert checks.SHIPPABLE is SHIPPABLE
-    assert validation.TARGETS == TARGETS
+    assert validation.TARGETS is TARGETS

@@ -13,6 +13,10 @@ from typing import Any
 import numpy as np
 
 from convert.manifest import check_entries, load_manifest, unlisted_files
+
+# The runtime vocabulary, which runtimes prove each format (TARGETS) and which runtimes.mjs loader a
+# format needs (NODE_KIND): the one registry of formats and runtimes.
+from qaport.registry import NODE_KIND, RUNTIMES, TARGETS
 from validate import compare, decode, judge
 from validate.latency import summarize
 from validate.report import SCHEMA_VERSION
@@ -33,32 +37,6 @@ class Target:
     @property
     def id(self) -> str:
         return f"{self.format}@{self.runtime}"
-
-
-# The runtime vocabulary (report, bench, CLI, npm options): id -> (language, TF.js backend or None).
-# tfjs-node is TF.js on libtensorflow through @tensorflow/tfjs-node; tfjs-wasm is TF.js' wasm backend
-# (tfjs-cpu, its pure-JS backend, replaces it with --tfjs-backend cpu).
-RUNTIMES: dict[str, tuple[str, str | None]] = {
-    "tensorflow": ("python", None),
-    "onnxruntime": ("python", None),
-    "onnxruntime-node": ("node", None),
-    "tfjs-wasm": ("node", "wasm"),
-    "tfjs-cpu": ("node", "cpu"),
-    "tfjs-node": ("node", "tensorflow"),
-}
-
-# Which runtimes each format is validated in: the ones its consumers use. savedmodel@tfjs-node is the
-# original post's system (tf.node.loadSavedModel, serving_default, int32 tensors).
-TARGETS: dict[str, tuple[str, ...]] = {
-    "savedmodel": ("tensorflow", "tfjs-node"),
-    "onnx": ("onnxruntime", "onnxruntime-node"),
-    "onnx-int8": ("onnxruntime", "onnxruntime-node"),
-    "tfjs": ("tfjs-wasm", "tfjs-node"),
-    "tfjs-fp16": ("tfjs-wasm", "tfjs-node"),
-}
-
-# Format -> the kind runtimes.mjs loads (validate/node/runtimes.mjs).
-NODE_KIND = {"savedmodel": "savedmodel", "tfjs": "tfjs", "tfjs-fp16": "tfjs", "onnx": "onnx", "onnx-int8": "onnx"}
 
 
 @dataclass
@@ -106,7 +84,7 @@ def make_runner(target: Target, root: Path, record: dict[str, Any], settings: Se
         tokenizer,
         runtime_id=target.runtime,
         runtime_kind=NODE_KIND[target.format],
-        backend=RUNTIMES[target.runtime][1],
+        backend=RUNTIMES[target.runtime].tfjs_backend,
         timeout=settings.node_timeout,
     )
 
