@@ -448,7 +448,7 @@ def test_load_failures_are_reported(echo_onnx: Path, tmp_path: Path) -> None:
         pass
     with (
         pytest.raises(
-            NodeRuntimeError, match=r"--output-map names nope; the model's outputs are: end_logits, start_logits"
+            NodeRuntimeError, match=r"the output map names nope; the model's outputs are: end_logits, start_logits"
         ),
         NodeRuntime("onnx", echo_onnx, output_map={"nope": "start_logits", "end_logits": "end_logits"}),
     ):

@@ -93,13 +93,17 @@ const stripPort = (name) => name.replace(/:0$/, '');
 /** Logical output -> the model's output name, from the manifest's {name: logical} map; never by position. */
 export function resolveOutputs(outputNames, outputMap) {
   const map = outputMap ?? Object.fromEntries(outputNames.filter((n) => LOGICAL_OUTPUTS.includes(n)).map((n) => [n, n]));
+  const unknown = Object.keys(map).filter((n) => !outputNames.includes(n));
+  if (unknown.length) {
+    throw new IntegrityError(`the output map names ${unknown.join(', ')}; the model's outputs are: ${outputNames.join(', ')}`);
+  }
   const byLogical = {};
   for (const [name, logical] of Object.entries(map)) if (LOGICAL_OUTPUTS.includes(logical)) byLogical[logical] = name;
-  const missing = LOGICAL_OUTPUTS.filter((l) => !(l in byLogical) || !outputNames.includes(byLogical[l]));
+  const missing = LOGICAL_OUTPUTS.filter((l) => !(l in byLogical));
   if (missing.length) {
     throw new IntegrityError(
-      `no model output is mapped to ${missing.join(', ')} (model outputs: ${outputNames.join(', ')}; ` +
-        `output map: ${JSON.stringify(map)})`,
+      `no output mapped to ${missing.join(', ')} (outputs: ${outputNames.join(', ')}; output map: ${JSON.stringify(map)}); ` +
+        're-convert so the manifest maps each output',
     );
   }
   return byLogical;
