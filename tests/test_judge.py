@@ -32,8 +32,9 @@ def test_float32_is_judged_on_the_strict_maximum() -> None:
     assert judge.judge({"logits": _logits("max", 5e-5), "answers": _answers(10)}, c).passed
     v = judge.judge({"logits": _logits("max", 2e-4), "answers": _answers(10)}, c)
     assert not v.passed and "start_logits max abs diff 0.0002 > atol 0.0001" in v.reason
-    v = judge.judge({"logits": _logits("max", 0.0), "answers": _answers(9, 0, 1)}, c)
-    assert not v.passed and "answers agree 90.0% (disagree 1) < required 100%" in v.reason
+    v = judge.judge({"logits": _logits("max", 0.0), "answers": _answers(609, 0, 1)}, c)
+    assert not v.passed and "answers agree 99.8% (disagree 1 of 610; 95% upper bound" in v.reason
+    assert "< required 100%" in v.reason
 
 
 @pytest.mark.parametrize("precision", ["int8", "float16"])
@@ -65,6 +66,17 @@ def test_em_f1_drop_is_judged_only_when_measured() -> None:
     assert not bad.passed and "EM -5.00 points against the float32 reference" in bad.reason
     # float32 formats are held to 100% agreement (ties apart) instead
     assert judge.judge({**base, "gold_delta": {"exact_match": -5.0, "f1": -5.0}}, _criteria("float32")).passed
+
+
+@pytest.mark.parametrize(
+    ("agree", "disagree", "passes"),
+    [(11, 2, True), (607, 3, True), (17, 5, False), (4, 18, False), (530, 80, False)],
+)
+def test_agreement_fails_when_the_answers_show_a_lower_rate(agree: int, disagree: int, passes: bool) -> None:
+    """11 of 13 (one long context) cannot show a rate below 90%; 17 of 22 or 530 of 610 (86.9%) do."""
+    c = _criteria("int8")
+    assert judge.judge({"answers": _answers(agree, 0, disagree)}, c).passed is passes
+    assert judge.agreement_upper_bound(10, 10) == 1.0 and judge.agreement_upper_bound(0, 0) == 1.0
 
 
 def test_load_and_bench_records_without_logits_are_judged_on_answers() -> None:

@@ -15,6 +15,7 @@ docs/tolerances.md.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,10 @@ ERROR_STAT = {"float32": "max", "float16": "p99", "int8": "p99"}
 # None: not judged (float32 must agree on every answer but ties, which already bounds EM/F1).
 DEFAULT_MAX_EM_DROP: dict[str, float | None] = {"float32": None, "float16": 1.0, "int8": 2.0}
 DEFAULT_MAX_F1_DROP: dict[str, float | None] = {"float32": None, "float16": 1.0, "int8": 2.0}
+# The agreement criterion fails when the answers show the rate is below the bound (Wilson score upper
+# bound, z = 1.96): a handful of answers (one long context, --limit) cannot fail a format by chance,
+# and the logit statistic, over every token, still judges those runs.
+AGREEMENT_Z = 1.96
 STAT_WORDS = {"max": "max abs diff", "p99": "p99 abs diff", "mean": "mean abs diff"}
 _STAT_KEYS = {"max": "max_abs_diff", "p99": "p99_abs_diff", "mean": "mean_abs_diff"}
 
@@ -127,6 +132,21 @@ def defaults() -> dict[str, dict[str, Any]]:
     return {p: Policy().criteria(p, p, p, p).as_dict() for p in DEFAULT_ATOL}
 
 
+def agreement_upper_bound(agreed: int, total: int, z: float = AGREEMENT_Z) -> float:
+    """Wilson score upper bound of the agreement rate. A format fails the agreement criterion when even
+    this bound is below the required rate: 2 disagreements in 13 answers (84.6%) do not show a rate
+    below 90%, 5 in 22 (77.3%, upper bound 89.9%) do. Any disagreement fails a required 100%."""
+    if total <= 0:
+        return 1.0
+    if agreed >= total:
+        return 1.0
+    p = agreed / total
+    denom = 1 + z * z / total
+    centre = p + z * z / (2 * total)
+    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return min(1.0, (centre + margin) / denom)
+
+
 def judge(stats: dict[str, Any], criteria: Criteria) -> Verdict:
     """Passed or failed, with every reason. ``stats`` holds any of ``logits`` (per output, as
     compare.LogitStats.as_dict), ``answers`` (compare.AnswerTally.as_dict) and ``gold_delta``
@@ -149,11 +169,14 @@ def judge(stats: dict[str, Any], criteria: Criteria) -> Verdict:
     else:
         not_judged.append("logits (not measured)")
     answers = stats.get("answers")
-    if answers and (answers.get("agree", 0) + answers.get("tie", 0) + answers.get("disagree", 0)):
+    total = (answers or {}).get("agree", 0) + (answers or {}).get("tie", 0) + (answers or {}).get("disagree", 0)
+    if answers and total:
         rate = float(answers["agreement"])
-        if rate < criteria.agreement:
+        upper = agreement_upper_bound(total - answers["disagree"], total)
+        if upper < criteria.agreement:
             reasons.append(
-                f"answers agree {rate:.1%} (disagree {answers.get('disagree', 0)}) < required {criteria.agreement:.0%}"
+                f"answers agree {rate:.1%} (disagree {answers['disagree']} of {total}; 95% upper bound "
+                f"{upper:.1%}) < required {criteria.agreement:.0%}"
             )
     else:
         not_judged.append("answers (none compared)")
