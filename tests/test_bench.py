@@ -158,7 +158,8 @@ def test_quick_benchmark_on_the_default_model(default_artifacts: Path, tmp_path:
             assert e["ratio"][cls] == pytest.approx(base["latency"][cls]["p50_ms"] / lat["p50_ms"])
         assert e["peak_rss_bytes"] > 10e6
         answers = e["answers_vs_pipeline"]
-        assert answers["total"] == len(report["questions"])
+        if SYSTEMS[e["id"]].calls != TRUNCATED:  # transformers.js: its comparable (short) questions only, below
+            assert answers["total"] == len(report["questions"])
         if SYSTEMS[e["id"]].precision == "float32":  # a trained model's answers do not drift in float32
             assert answers["passes"], answers
         if SYSTEMS[e["id"]].calls == TRUNCATED:
