@@ -22,6 +22,8 @@ JS_FILES = ("index.js", "index.d.ts")
 SHARED_JS = ("qa.mjs", "runtimes.mjs")
 QA_MJS = NODE_DIR / "qa.mjs"
 TFJS_NODE = "@tensorflow/tfjs-node"
+
+
 def client_option(fmt: str) -> tuple[str, str]:
     """(runtime, quantized) of a format in QAClient.fromOptions."""
     client = FORMATS[fmt].client
