@@ -154,7 +154,7 @@ def test_benchmark_runs_tfjs_node(default_artifacts: Path, system_id: str) -> No
     require_addon()
     manifest = json.loads((default_artifacts / "manifest.json").read_text())
     system = SYSTEMS[system_id]
-    assert unavailable_reason(system, manifest) is None
+    assert unavailable_reason(system, manifest, default_artifacts) is None
     answerer: Any = load(system, default_artifacts, manifest)
     try:
         assert answerer.runtime == "tfjs-node" and answerer._node.ready["backend"] == "tensorflow"
