@@ -723,35 +723,7 @@ fs.writeFileSync(outFile, JSON.stringify(out));
 """
 
 
-def _squash(text: str) -> str:
-    """transformers.js decodes tokens to text: compare case- and whitespace-insensitively."""
-    return "".join(text.lower().split())
-
-
-def _transformers_js_rules(ids: list[int], start: Any, end: Any, special: set[int], sep: int) -> tuple[int, int, float]:
-    """transformers.js 4.x's QA decoding (pipelines/question-answering.js) on one window's logits.
-
-    Every token up to the first [SEP] and every special token ([UNK] included) is masked to -inf
-    except [CLS]; softmax; [CLS] zeroed; the best span with start <= end, of any length, first in
-    row-major order among equal scores (its stable sort). No word alignment, no merging of equal texts.
-    """
-    import numpy as np
-
-    n = len(ids)
-    s = np.asarray(start[:n], dtype=np.float64).copy()
-    e = np.asarray(end[:n], dtype=np.float64).copy()
-    sep_index = ids.index(sep)
-    masked = [i for i in range(1, n) if i <= sep_index or ids[i] in special]
-    s[masked] = -np.inf
-    e[masked] = -np.inf
-    ps = np.exp(s - s.max())
-    ps /= ps.sum()
-    pe = np.exp(e - e.max())
-    pe /= pe.sum()
-    ps[0] = pe[0] = 0.0
-    spans = np.triu(np.outer(ps, pe))
-    best = int(np.argmax(spans))
-    return best // n, best % n, float(spans.ravel()[best])
+# The replay of transformers.js' rules is the benchmark's (validate/bench/transformers_js.py): one copy.
 
 
 @pytest.mark.tf
@@ -775,6 +747,8 @@ def test_transformers_js_loads_the_directory_and_agrees(
     import numpy as np
     import onnxruntime as ort
     from tokenizers import Tokenizer
+
+    from validate.bench.transformers_js import rules_span, squash
 
     root = published["root"]
     project = _project(tmp_path_factory.mktemp("tjs") / "transformersjs", TRANSFORMERS_JS)
@@ -800,7 +774,7 @@ def test_transformers_js_loads_the_directory_and_agrees(
             if ours["text"] == tj["answer"]:
                 tally["same text"] += 1
                 continue
-            if _squash(ours["text"]) == _squash(tj["answer"]):
+            if squash(ours["text"]) == squash(tj["answer"]):
                 tally["same span, text decoded from tokens"] += 1
                 continue
             if len(ref["encoded"].windows) > 1:
@@ -813,9 +787,9 @@ def test_transformers_js_loads_the_directory_and_agrees(
                         names, session.run(None, {"input_ids": feed, "attention_mask": np.ones_like(feed)}), strict=True
                     )
                 )
-                a, b, score = _transformers_js_rules(ids, out["start_logits"][0], out["end_logits"][0], special, sep)
+                a, b, score = rules_span(ids, out["start_logits"][0], out["end_logits"][0], special, sep)
                 replay = tokenizer.decode(ids[a : b + 1], skip_special_tokens=True)
-                same = _squash(replay) == _squash(tj["answer"]) or abs(score - tj["score"]) <= 1e-4 * max(score, 1e-12)
+                same = squash(replay) == squash(tj["answer"]) or abs(score - tj["score"]) <= 1e-4 * max(score, 1e-12)
                 if not same:
                     reason = "unexplained"
                 elif b - a + 1 > 15:
