@@ -259,8 +259,13 @@ def answer(
     stride: int = STRIDE,
     max_answer_len: int = MAX_ANSWER_LEN,
     max_batch_windows: int = MAX_BATCH_WINDOWS,
+    solo_width: float = SOLO_WIDTH,
 ) -> Answer:
     """End to end: tokenise, run the windows in the calls ``call_plan`` chooses, decode.
+
+    ``solo_width`` is call_plan's (``math.inf`` replays qa.mjs's plan for TF.js graph models, which
+    batch every window: on a float32 runtime the logits of a window depend, in the last bits, on the
+    shape of the call it ran in).
 
     At most ``max_batch_windows`` windows per call keeps memory bounded on very long contexts:
     100,000 characters is about 120 windows, which in one call peaked at 831 MB on the small default
@@ -269,7 +274,7 @@ def answer(
     """
     encoded = encode(tokenizer, question, context, max_length=max_length, stride=stride)
     ids, mask = encoded.input_ids, encoded.attention_mask
-    plan = call_plan([len(w.input_ids) for w in encoded.windows], max_batch_windows)
+    plan = call_plan([len(w.input_ids) for w in encoded.windows], max_batch_windows, solo_width)
     if len(plan) == 1 and plan[0][2] == ids.shape[1]:
         start_logits, end_logits = infer(ids, mask)
     else:
