@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     formats = parse_formats(args.formats)
     if args.fixed_length is not None and not 8 <= args.fixed_length <= 512:
-        from convert.errors import UsageError
+        from qaport.errors import UsageError
 
         msg = f"--fixed-length {args.fixed_length} is outside 8..512 (DistilBERT has 512 positions)"
         raise UsageError(msg)

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from convert import onnx_export, savedmodel_export, tfjs_export
-from convert.errors import ConversionError
 from convert.formats import FORMATS, LOGICAL_OUTPUTS, with_requirements
-from convert.manifest import MANIFEST, SCHEMA_VERSION, file_entries, tool_versions, write_json_atomic
 from convert.memory import PeakMemory
 from convert.sources import LoadedModel
 from convert.staging import staged, swap_into_place
+from qaport.errors import ConversionError
+from qaport.manifest import MANIFEST, SCHEMA_VERSION, file_entries, tool_versions, write_json_atomic
 from qaport.registry import client_formats
 
 Progress = Callable[[str], None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from convert.errors import UsageError
+from qaport.errors import UsageError
 from qaport.registry import FORMATS, Format
 
 __all__ = ["FORMATS", "INPUT_NAMES", "LOGICAL_OUTPUTS", "Format", "parse_formats", "with_requirements"]

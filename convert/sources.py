@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from convert.errors import ModelSourceError
-from convert.manifest import sha256_file
+from qaport.errors import ModelSourceError
+from qaport.manifest import sha256_file
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 

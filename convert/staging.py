@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from convert.errors import QaportError
+from qaport.errors import QaportError
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from convert.errors import QaportError, UsageError
-from convert.manifest import check_entries, unlisted_files
+from qaport.errors import QaportError, UsageError
+from qaport.manifest import check_entries, unlisted_files
 from qaport.registry import SHIPPABLE  # format -> the Node.js targets that must have passed
 
 NPM_DIR = "npm"

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import validate
-from convert.manifest import safe_relative, write_json_atomic
 from publish.checks import SHIPPABLE, NpmError, is_npm
+from qaport.manifest import safe_relative, write_json_atomic
 from qaport.registry import FORMATS, client_formats
 
 JS_DIR = Path(__file__).resolve().parent / "js"

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from convert.errors import QaportError
-from convert.manifest import safe_relative
+from qaport.errors import QaportError
+from qaport.manifest import safe_relative
 
 
 def _ops(names: str) -> frozenset[str]:

@@ -25,8 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from convert.errors import UsageError
-from convert.manifest import ManifestError, load_manifest, sha256_file, verify_files, write_json_atomic
 from publish.checks import (
     NPM_DIR,
     REPORT_FILES,
@@ -42,6 +40,8 @@ from publish.checks import (
 )
 from publish.contents import JS_FILES, MODEL_DIR, SHARED_JS, client_formats, node_dependencies, stage_package
 from publish.graph_ops import GraphOpError, check_graph_ops
+from qaport.errors import UsageError
+from qaport.manifest import ManifestError, load_manifest, sha256_file, verify_files, write_json_atomic
 
 DEFAULT_NAME = "qaport-distilbert-qa"
 DEFAULT_VERSION = "0.1.0"

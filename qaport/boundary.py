@@ -2,7 +2,7 @@
 
 It sets the environment the toolchain needs before TensorFlow is imported, keeps native libraries'
 chatter (TensorFlow's CUDA probe, grappler, absl, onnxruntime) out of the console and in a log file,
-turns every :class:`~convert.errors.QaportError` into one ``ERROR ...`` line and its exit code, and
+turns every :class:`~qaport.errors.QaportError` into one ``ERROR ...`` line and its exit code, and
 turns Ctrl-C into exit code 130 with a line saying what was left untouched.
 
 Native code writes to file descriptor 2 directly, so the log takes fd 2 while Python's ``sys.stderr``
@@ -93,7 +93,7 @@ def entry_point(name: str, *, interrupted: str = "interrupted") -> Callable[[Mai
     def wrap(main: Main) -> Main:
         @functools.wraps(main)
         def run(argv: list[str] | None = None) -> int:
-            from convert.errors import QaportError
+            from qaport.errors import QaportError
 
             set_environment()
             # Ctrl-C must interrupt (and clean up) even when started from a shell that ignores SIGINT

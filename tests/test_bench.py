@@ -105,7 +105,7 @@ def test_node_targets_transformers_js_and_the_post() -> None:
 def test_windows_per_call_rule_is_the_same_in_python_and_javascript() -> None:
     import subprocess
 
-    from validate import decode
+    from qaport import decode
 
     cases = [([384, 384, 252], 16), ([120, 100, 50], 2), ([200], 16), ([255, 255, 255], 16)]
     plans = [[list(p) for p in decode.call_plan(lengths, limit)] for lengths, limit in cases]

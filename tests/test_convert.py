@@ -105,7 +105,7 @@ def test_onnx_signature_from_file(default_artifacts: Path) -> None:
 
 
 def test_manifest_lists_every_file_with_checksums(default_artifacts: Path) -> None:
-    from convert.manifest import all_entries, load_manifest, verify_files
+    from qaport.manifest import all_entries, load_manifest, verify_files
 
     doc = load_manifest(default_artifacts)
     verify_files(default_artifacts, doc, allow_extra=("report.json", "report.md"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from validate import decode
+from qaport import decode
 
 
 def logits_for(enc: decode.Encoded, spans: dict[tuple[int, int, int], float]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Seeded property test: validate/decode.py and the shipped validate/node/qa.mjs agree beyond hand-picked cases.
+"""Seeded property test: qaport/decode.py and the shipped validate/node/qa.mjs agree beyond hand-picked cases.
 
 2,000 generated question/context pairs (several scripts, combining marks, emoji sequences, control and
 zero-width characters, whitespace runs, very long words, vocabulary words, contexts of up to 14 windows) are
@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from validate import decode
+from qaport import decode
 from validate.node_bridge import NODE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent

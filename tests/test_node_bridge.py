@@ -1,7 +1,7 @@
 """The Node.js runtimes and their Python bridge.
 
 - fast: the wire encoding and the bridge's own checks (no node, no TensorFlow);
-- ``node``: the JS windowing/decoding (qa.mjs) against validate/decode.py with random logits, and the
+- ``node``: the JS windowing/decoding (qa.mjs) against qaport/decode.py with random logits, and the
   runner protocol (errors, hang and crash detection) on a tiny hand-written ONNX graph;
 - ``node`` + ``tf``: a tiny random DistilBERT QA model converted here to TF.js and ONNX, whose logits
   and answers in node must equal Keras' (logits) and Python's decoding (answers).
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from validate import decode
+from qaport import decode
 from validate.node_bridge import (
     NODE_DIR,
     NodeRequestError,
@@ -153,7 +153,7 @@ def utf16_index(text: str, code_points: int) -> int:
     return len(text[:code_points].encode("utf-16-le")) // 2
 
 
-# -- node: qa.mjs against validate/decode.py -------------------------------------------------------------
+# -- node: qa.mjs against qaport/decode.py -------------------------------------------------------------
 QA_SCRIPT = r"""
 import * as qa from './qa.mjs';
 import { createRequire } from 'node:module';

@@ -14,7 +14,7 @@ def test_same_answers_as_transformers_pipeline() -> None:
     from convert.default_model import CHECKPOINT_DIR
     from convert.savedmodel_export import serving_function
     from convert.sources import load_model
-    from validate import decode
+    from qaport import decode
     from validate.inputs import heldout_examples, protocol_examples, super_bowl_example
 
     loaded = load_model(None)

@@ -255,7 +255,7 @@ def _sha512(path: Path) -> str:
 @needs_node
 @pytest.mark.node
 def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
-    from convert.manifest import load_manifest, verify_files
+    from qaport.manifest import load_manifest, verify_files
 
     root = fake_dir(tmp_path / "art")
     proc = publish(root, "--name", "@acme/qa-test", "--version", "1.2.3-rc.1", "--dry-run-publish")
@@ -374,8 +374,8 @@ UNICODE_CONTEXT = (
 
 def _questions(kind: str) -> list[Any]:
     """The validation questions: the model's held-out set (or protocol texts), plus non-BMP characters."""
+    from qaport.squad import Example
     from validate.inputs import heldout_examples, protocol_examples, super_bowl_example
-    from validate.squad import Example
 
     if kind == "default":
         base = [*heldout_examples(LIMIT), super_bowl_example()]
@@ -414,10 +414,10 @@ def published(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
 
 @pytest.fixture(scope="module")
 def reference(published: dict[str, Any]) -> list[dict[str, Any]]:
-    """Python's answers (validate.decode on the Keras model), with the encodings and logits to judge ties."""
+    """Python's answers (qaport.decode on the Keras model), with the encodings and logits to judge ties."""
     from tokenizers import Tokenizer
 
-    from validate import decode
+    from qaport import decode
     from validate.runners.keras_runner import KerasRunner
 
     root = published["root"]
@@ -563,7 +563,8 @@ def test_installed_package_with_tfjs_node_answers_like_python(
 def _check_answers(
     published: dict[str, Any], reference: list[dict[str, Any]], answers: dict[str, Any], expected: dict[str, str]
 ) -> None:
-    from validate import compare, decode
+    from qaport import decode
+    from validate import compare
 
     questions = published["questions"]
     assert any(len(r["encoded"].windows) > 1 for r in reference)  # long contexts were windowed

@@ -76,8 +76,8 @@ def passed_report(root: Path, *, write: bool = True) -> dict[str, Any]:
 
 def stage(root: Path, dest: Path, *, link_modules: bool) -> Path:
     """The npm package tree of ``root`` (as python -m publish stages it), runnable in place if linked."""
-    from convert.manifest import load_manifest
     from publish.contents import stage_package
+    from qaport.manifest import load_manifest
 
     report = passed_report(root, write=False)
     stage_package(root, load_manifest(root), report, dest, "qaport-reliability", "0.0.0")
@@ -182,7 +182,7 @@ def test_intact_safetensors_checkpoint_still_loads(bad_checkpoints: dict[str, Pa
 
 
 # =======================================================================================================
-# 2. Questions and contexts, in Python (validate.decode on onnxruntime) and in the npm client
+# 2. Questions and contexts, in Python (qaport.decode on onnxruntime) and in the npm client
 #    (publish/js, as installed): the same answers, offsets that index the original string.
 # =======================================================================================================
 SB = (
@@ -219,11 +219,11 @@ EDGE_CASES: dict[str, tuple[str, str]] = {
 
 @pytest.fixture(scope="module")
 def python_answers(artifacts: Path) -> dict[str, Any]:
-    """Python's answers (validate.decode on onnxruntime's float32 logits), in 16-window model calls."""
+    """Python's answers (qaport.decode on onnxruntime's float32 logits), in 16-window model calls."""
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    from validate import decode
+    from qaport import decode
 
     session = ort.InferenceSession(str(artifacts / "onnx/model.onnx"), providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
@@ -253,7 +253,7 @@ def python_answers(artifacts: Path) -> dict[str, Any]:
 
 
 def test_python_edge_cases_answer_with_offsets_into_the_original(python_answers: dict[str, Any]) -> None:
-    from validate import decode
+    from qaport import decode
 
     for name, (_, context) in EDGE_CASES.items():
         got = python_answers[name]
@@ -278,7 +278,7 @@ def test_python_windows_are_independent(artifacts: Path, python_answers: dict[st
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    from validate import decode
+    from qaport import decode
 
     session = ort.InferenceSession(str(artifacts / "onnx/model.onnx"), providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
@@ -338,7 +338,7 @@ console.log(JSON.stringify(out));
 @needs_node
 @pytest.mark.parametrize("runtime", ["onnx", "tfjs"])
 def test_node_client_edge_cases_match_python(package: Path, python_answers: dict[str, Any], runtime: str) -> None:
-    from validate import decode
+    from qaport import decode
 
     names = list(EDGE_CASES)  # the 100,000-character context last: its memory is measured on its own
     cases = {n: EDGE_CASES[n] for n in names}
@@ -630,8 +630,8 @@ def test_node_crash_and_hang_fail_only_their_format(artifacts: Path, tmp_path: P
 # =======================================================================================================
 def test_shipped_graphs_pass_the_allowlist(artifacts: Path) -> None:
     """The real graphs pass; the SavedModel's checkpoint functions hold SaveV2/RestoreV2, which no signature reaches."""
-    from convert.manifest import load_manifest
     from publish.graph_ops import check_graph_ops, savedmodel_ops
+    from qaport.manifest import load_manifest
 
     check_graph_ops(artifacts, load_manifest(artifacts))
     ops = savedmodel_ops(artifacts / "savedmodel/saved_model.pb")
@@ -717,8 +717,8 @@ def test_savedmodel_whose_function_does_file_io_is_refused(tmp_path: Path, op: s
 
 
 def test_tfjs_graph_with_read_file_or_escaping_shard_is_refused(artifacts: Path, tmp_path: Path) -> None:
-    from convert.manifest import load_manifest
     from publish.graph_ops import GraphOpError, check_format
+    from qaport.manifest import load_manifest
 
     root = copy_artifacts(artifacts, tmp_path / "t")
     record = load_manifest(root)["formats"]["tfjs"]
@@ -822,13 +822,13 @@ def test_publish_packs_exactly_the_manifest(artifacts: Path, tmp_path: Path) -> 
 
 
 # =======================================================================================================
-# 8. Under load: many questions through each Node.js runtime (python -m validate.load).
+# 8. Under load: many questions through each Node.js runtime (python -m validate.soak).
 # =======================================================================================================
 @pytest.mark.node
 @needs_node
-def test_load_memory_flat_and_answers_match(artifacts: Path, tmp_path: Path) -> None:
+def test_soak_memory_flat_and_answers_match(artifacts: Path, tmp_path: Path) -> None:
     out = tmp_path / "load.json"
-    proc = run_cli("validate.load", str(artifacts), "--questions", "150", "--json", str(out), timeout=1200)
+    proc = run_cli("validate.soak", str(artifacts), "--questions", "150", "--json", str(out), timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     print(proc.stdout)
     assert "RSS first" in proc.stdout and "tensors start/min/max" in proc.stdout
@@ -842,12 +842,13 @@ def test_load_memory_flat_and_answers_match(artifacts: Path, tmp_path: Path) -> 
     assert tfjs["tensors_start"] > 0 and tfjs["tensors_min"] == tfjs["tensors_max"] == tfjs["tensors_start"]
 
 
-def test_load_command_refuses_bad_arguments(artifacts: Path, tmp_path: Path) -> None:
-    proc = run_cli("validate.load", str(tmp_path / "nothing"), "--questions", "10", timeout=120)
-    assert proc.returncode == 2
-    (line,) = error_lines(proc.stderr)
-    assert "does not exist; convert first" in line
-    proc = run_cli("validate.load", str(artifacts), "--formats", "tfjs,savedmodel", timeout=120)
+def test_soak_command_refuses_bad_arguments(artifacts: Path, tmp_path: Path) -> None:
+    for name in ("validate.soak", "validate.load"):  # the former name keeps working
+        proc = run_cli(name, str(tmp_path / "nothing"), "--questions", "10", timeout=120)
+        assert proc.returncode == 2, name
+        (line,) = error_lines(proc.stderr)
+        assert "does not exist; convert first" in line, name
+    proc = run_cli("validate.soak", str(artifacts), "--formats", "tfjs,savedmodel", timeout=120)
     assert proc.returncode == 2
     (line,) = error_lines(proc.stderr)
     assert "--formats savedmodel: not a Node.js format" in line

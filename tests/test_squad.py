@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from validate import squad
+from qaport import squad
 
 
 def test_official_normalisation() -> None:

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from convert.default_model import HELDOUT_PATH, SUPER_BOWL_ANSWER, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION
-from validate import decode
+from qaport import decode
+from qaport.squad import load_examples
 from validate.node_bridge import NODE_DIR, TFJS_NODE_ADDON, NodeRuntime
-from validate.squad import load_examples
 
 pytestmark = pytest.mark.node
 BUILD = NODE_DIR / "build_tfjs_node.py"

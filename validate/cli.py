@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from convert.errors import QaportError, UsageError
 from qaport.boundary import entry_point
+from qaport.errors import QaportError, UsageError
+from qaport.squad import Example, load_examples
 from validate.runners.base import RunnerError
-from validate.squad import Example, load_examples
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, float]:
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from convert.manifest import load_manifest
+    from qaport.manifest import load_manifest
     from validate.report import write_report
     from validate.validation import Settings, validate_dir
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from validate.decode import Answer, Encoded, decode_candidates
-from validate.squad import Example, evaluate
+from qaport.decode import Answer, Encoded, decode_candidates
+from qaport.squad import Example, evaluate
 
 # Defaults per precision, per output: the bound on the precision's judged logit statistic
 # (validate.judge.ERROR_STAT: max for float32, p99 for float16 and int8). Measured: docs/tolerances.md.

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from validate.squad import Example, load_examples
+from qaport.squad import Example, load_examples
 
 SHORT_RANGE = (500, 1000)
 LONG_RANGE = (4000, 5000)

@@ -1,6 +1,6 @@
 """The one place where statistics become a verdict: ``judge(stats, criteria)``.
 
-Used by ``python -m validate`` (every target), ``python -m validate.load`` (answers under load) and the
+Used by ``python -m validate`` (every target), ``python -m validate.soak`` (answers under load) and the
 benchmark's answer check, so a tolerance means the same thing everywhere. Statistics are the plain
 records the comparison writes into report.json; a criterion whose statistic was not measured (no
 logits in a load test, no gold answers in the examples) is not judged, and the verdict says so.
@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from convert.errors import QaportError
+from qaport.errors import QaportError
 from validate.compare import DEFAULT_AGREEMENT, DEFAULT_ATOL, STATS
 
 OUTPUTS = ("start_logits", "end_logits")

@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from convert.errors import QaportError
+from qaport.errors import QaportError
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 RUNNER = "runner.mjs"

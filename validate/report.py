@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from convert.manifest import write_json_atomic
+from qaport.manifest import write_json_atomic
 
 SCHEMA_VERSION = 1
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "not_run": "exported but not validated"}

@@ -12,16 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from convert.manifest import check_entries, load_manifest, unlisted_files
+from qaport import decode
+from qaport.manifest import check_entries, load_manifest, unlisted_files
 
 # The runtime vocabulary, which runtimes prove each format (TARGETS) and which runtimes.mjs loader a
 # format needs (NODE_KIND): the one registry of formats and runtimes.
 from qaport.registry import NODE_KIND, RUNTIMES, TARGETS
-from validate import compare, decode, judge
+from qaport.squad import Example
+from validate import compare, judge
 from validate.latency import summarize
 from validate.report import SCHEMA_VERSION
 from validate.runners.base import Runner, RuntimeUnavailable
-from validate.squad import Example
 
 Progress = Callable[[str], None]
 REPORT_FILES = ("report.json", "report.md")

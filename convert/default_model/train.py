@@ -321,8 +321,8 @@ def evaluate_checkpoint(ckpt: Path, heldout: Path, dev: Path | None = None) -> d
 
     from convert.savedmodel_export import serving_function
     from convert.sources import load_model
-    from validate import decode
-    from validate.squad import evaluate, load_examples
+    from qaport import decode
+    from qaport.squad import evaluate, load_examples
 
     loaded = load_model(str(ckpt))
     fn = serving_function(loaded.model)

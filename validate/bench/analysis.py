@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from validate import compare, decode, judge
+from qaport import decode
+from validate import compare, judge
 from validate.bench import flops
 from validate.bench.systems import BASELINE, PLANNED, SYSTEMS, TRUNCATE_AT, TRUNCATED
 from validate.latency import summarize

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from convert.errors import QaportError, UsageError
 from qaport.boundary import entry_point
+from qaport.errors import QaportError, UsageError
 
 DESCRIPTION = "Every runtime side by side with transformers' QA pipeline, in one run: table, bench.json, plot."
 FULL_MODEL = "random:distilbert-base-cased"
@@ -89,7 +89,7 @@ def resolve_dir(args: argparse.Namespace, progress: Any) -> Path:
     spec = args.model or (QUICK_MODEL if args.quick else FULL_MODEL)
     root = ARTIFACTS / dir_name(spec)
     if (root / "manifest.json").is_file():
-        from convert.manifest import load_manifest
+        from qaport.manifest import load_manifest
 
         have = load_manifest(root)["source"].get("spec")
         if have != spec:
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         idle_wait=args.wait_idle,
     )
     report["seconds"] = time.perf_counter() - started
-    from convert.manifest import write_json_atomic
+    from qaport.manifest import write_json_atomic
     from validate.bench.plot import plot
     from validate.bench.table import render
 

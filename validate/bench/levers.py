@@ -132,8 +132,8 @@ def profile_384(
 def measure(job: dict[str, Any]) -> dict[str, Any]:
     from tokenizers import Tokenizer
 
-    from convert.manifest import load_manifest
-    from validate import decode
+    from qaport import decode
+    from qaport.manifest import load_manifest
 
     root = Path(job["dir"])
     manifest = load_manifest(root)
@@ -204,7 +204,7 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
 
 def _overhead(tokenizer: Any, sess: Any, short: dict[str, str], runs: int) -> dict[str, float]:
     """What an answer costs besides the model call: tokenising and decoding (Python), medians."""
-    from validate import decode
+    from qaport import decode
 
     enc = decode.encode(tokenizer, short["question"], short["context"])
     start, end = _logits(sess, enc.input_ids, enc.attention_mask)

@@ -23,7 +23,7 @@ MARKER = "PHASES "
 
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:
-    from convert.manifest import load_manifest
+    from qaport.manifest import load_manifest
     from validate.validation import NODE_KIND
 
     node = shutil.which("node")

@@ -9,8 +9,8 @@ from typing import Any
 
 import psutil
 
-from convert.manifest import load_manifest
-from validate import decode
+from qaport import decode
+from qaport.manifest import load_manifest
 from validate.bench import analysis, flops, node_levers, targets, worker
 from validate.bench.systems import SYSTEMS, unavailable_reason
 from validate.inputs import protocol_examples

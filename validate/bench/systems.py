@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from validate import decode
+from qaport import decode
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from validate import decode
+from qaport import decode
 from validate.runners.base import RunnerError, RuntimeUnavailable
 
 PACKAGE = "@huggingface/transformers"

@@ -56,7 +56,7 @@ def _runs(first_ms: float, questions: int, proto: dict[str, Any]) -> tuple[int, 
 
 
 def run_system(job: dict[str, Any]) -> dict[str, Any]:
-    from convert.manifest import load_manifest
+    from qaport.manifest import load_manifest
     from validate.bench.systems import SYSTEMS, load
 
     system = SYSTEMS[job["system"]]
@@ -93,7 +93,7 @@ def _logits(answerer: Any, root: Path, questions: list[dict[str, Any]]) -> dict[
     """The reference logits, so the parent can tell a near-tie from a real disagreement."""
     from tokenizers import Tokenizer
 
-    from validate import decode
+    from qaport import decode
 
     tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
     out = {}

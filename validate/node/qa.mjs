@@ -1,4 +1,4 @@
-// Question answering in JavaScript: windowing and answer decoding, an exact port of validate/decode.py.
+// Question answering in JavaScript: windowing and answer decoding, an exact port of qaport/decode.py.
 //
 // Kept free of any runtime (TF.js, onnxruntime) so that an npm client can reuse it: the model is an
 // `infer(inputIds, attentionMask, shape)` callback returning `{start, end, shape}` (Float32Arrays, row-major).
@@ -17,9 +17,9 @@ export const MAX_LENGTH = 384;
 export const STRIDE = 128;
 export const MAX_ANSWER_LEN = 15;
 export const TOP_K = 1;
-// windows per model call, at most (Python: validate.decode.MAX_BATCH_WINDOWS)
+// windows per model call, at most (Python: qaport.decode.MAX_BATCH_WINDOWS)
 export const MAX_BATCH_WINDOWS = 16;
-// windows this long run one per call (callPlan says why; Python: validate.decode.SOLO_WIDTH)
+// windows this long run one per call (callPlan says why; Python: qaport.decode.SOLO_WIDTH)
 export const SOLO_WIDTH = 256;
 
 export class DecodeError extends Error {
@@ -261,7 +261,7 @@ export function decode(encoded, start, end, context, options = {}) {
 }
 
 /**
- * How the windows reach the model: [firstRow, rows, width] per call (Python: validate.decode.call_plan).
+ * How the windows reach the model: [firstRow, rows, width] per call (Python: qaport.decode.call_plan).
  * Windows of at least `soloWidth` tokens run one per call at their own length: on a runtime whose call
  * costs little beyond its FLOPs, such a call is already compute-bound, and batching them only adds
  * padding and a larger working set (measured by the benchmark, 6 full-size windows on onnxruntime: one

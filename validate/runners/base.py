@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import psutil
 
-from convert.errors import QaportError
-from validate import decode
+from qaport import decode
+from qaport.errors import QaportError
 
 Logits = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
 

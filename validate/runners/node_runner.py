@@ -80,7 +80,7 @@ class NodeRunner(Runner):
         return list(times)
 
     def _answer(self, question: str, context: str, warmup: int, runs: int) -> tuple[Any, list[float]]:
-        from validate.decode import Answer
+        from qaport.decode import Answer
 
         reply, times = self._call(lambda: self._node.answer(question, context, warmup=warmup, runs=runs))
         return Answer(reply["text"], float(reply["score"]), int(reply["start"]), int(reply["end"])), list(times)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convert.errors import QaportError
+from qaport.errors import QaportError
 
 
 class ExamplesError(QaportError, ValueError):

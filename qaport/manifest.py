@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from convert.errors import QaportError
+from qaport.errors import QaportError
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
