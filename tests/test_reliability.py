@@ -1,10 +1,10 @@
 """Issue 7, reliability and security: bad inputs, faults, integrity of what is published, long runs.
 
 What other files already cover is not repeated here (see the survey in each section's comment):
-tests/test_sources.py (missing/empty checkpoint, truncated h5, config/weights and vocabulary mismatch),
-tests/test_squad.py (bad JSON lines), tests/test_validate.py (modified/extra files, ``../`` and absolute
-manifest paths in validation), tests/test_convert.py (SIGTERM/SIGINT/SIGKILL midway),
-tests/test_node_bridge.py (the bridge's own hang/crash detection), tests/test_publish.py (flipped bytes
+tests/convert/test_sources.py (missing/empty checkpoint, truncated h5, config/weights and vocabulary mismatch),
+tests/qaport/test_squad.py (bad JSON lines), tests/validate/test_validate.py (modified/extra files, ``../`` and absolute
+manifest paths in validation), tests/convert/test_convert.py (SIGTERM/SIGINT/SIGKILL midway),
+tests/validate/test_node_bridge.py (the bridge's own hang/crash detection), tests/publish/test_publish.py (flipped bytes
 and ``../`` in the installed client, refused checksums and unlisted files before packaging).
 
 Set QAPORT_RELIABILITY_DIR to an already converted default-model directory to skip the conversion.

@@ -167,7 +167,7 @@ function toUtf16(map, cp) {
 
 // Equal answers merge by Python's `str.lower()` (3.11: Unicode 14.0), as in the pipeline. `toLowerCase`
 // follows Node's ICU, which may know a newer Unicode (Node 20 with ICU 78: Unicode 17). Compared on every
-// code point (tests/test_js_python_property.py does so on the running Node), the differences are:
+// code point (tests/validate/test_js_python_property.py does so on the running Node), the differences are:
 // - characters assigned after Unicode 14.0 that ICU lowercases (Cyrillic TJE, Latin additions, Garay,
 //   Beria Erfe capitals) or holds cased or case-ignorable (for the final-sigma rule): to Python they are
 //   unassigned, kept as they are and neither cased nor case-ignorable;

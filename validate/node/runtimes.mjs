@@ -1,6 +1,6 @@
 // The one place where a qaport format is loaded into a Node.js runtime. validate/node/runner.mjs (what
 // validation runs) and the npm client's index.js (what users run) both call loadRuntime(); the package
-// ships this file byte-identical (tests/test_publish.py checks), so a loader bug that validation cannot
+// ships this file byte-identical (tests/publish/test_publish.py checks), so a loader bug that validation cannot
 // see cannot exist.
 //
 //   format 'onnx'       -> onnxruntime-node                       (runtime id 'onnxruntime-node')

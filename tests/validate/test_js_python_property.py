@@ -39,7 +39,7 @@ import pytest
 from qaport import decode
 from validate.node_bridge import NODE_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINT = ROOT / "convert" / "default_model" / "checkpoint"
 SEED = 20240616
 N_PAIRS = 2000
