@@ -210,3 +210,19 @@ def test_slow_systems_get_fewer_runs_but_never_fewer_than_two() -> None:
     assert _runs(4000.0, 3, proto) == (1, FULL.min_runs)  # budget-bound: min_runs
     # one call per question already over the budget (wasm on long texts, 20 s a call): 2 runs
     assert _runs(20000.0, 3, proto) == (1, 2)
+
+
+def test_every_benchmarked_format_path_is_a_validation_target() -> None:
+    """The bench links to formats through the registry: a system is a target validation proves."""
+    from qaport.registry import FORMATS, RUNTIMES
+    from validate.bench.systems import TJS_RUNTIME, _target
+
+    for s in SYSTEMS.values():
+        if s.format is None:
+            continue
+        assert s.precision == FORMATS[s.format].precision, s.id
+        if s.runtime != TJS_RUNTIME:
+            assert s.runtime in FORMATS[s.format].validated_in, s.id
+            assert s.language == RUNTIMES[s.runtime].language, s.id
+    with pytest.raises(ValueError, match=r"onnx@tfjs-wasm is not a validation target"):
+        _target("nope", "nope", "onnx", "tfjs-wasm")

@@ -1,5 +1,8 @@
 """The one table of benchmarked systems, and how each is loaded inside its worker process.
 
+A system is a validation target (format@runtime, its precision and language read from
+qaport/registry.py), the transformers pipeline or Keras baseline, or the transformers.js peer.
+
 Every system answers the same questions end to end (tokenise, infer, decode) and is timed in its own
 runtime's process. Each runs in a fresh worker process so that its peak memory is its own and one
 runtime's threads or caches cannot slow the next.
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from qaport import decode
+from qaport.registry import FORMATS, NODE_KIND, RUNTIMES
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
 
@@ -35,6 +39,21 @@ PLANNED = "windows as decode.call_plan runs them: full-length ones one per call,
 TRUNCATED = "one input truncated to 512 tokens (no windows: long texts are not comparable)"
 TRUNCATE_AT = 512  # transformers.js: the tokenizer's model_max_length, no stride
 TJS_RUNTIME = "transformers.js (ort-node)"
+
+
+def _target(sid: str, label: str, fmt: str, runtime: str) -> System:
+    """A system that is a validated target: its precision and language come from the registry."""
+    if runtime not in FORMATS[fmt].validated_in:  # a benchmarked path must be one validation proves
+        msg = f"bench system {sid}: {fmt}@{runtime} is not a validation target ({', '.join(FORMATS[fmt].targets)})"
+        raise ValueError(msg)
+    return System(sid, label, runtime, fmt, FORMATS[fmt].precision, RUNTIMES[runtime].language, PLANNED)
+
+
+def _peer(sid: str, label: str, fmt: str) -> System:
+    """transformers.js on the same ONNX files (its own pipeline and tokenizer code)."""
+    return System(sid, label, TJS_RUNTIME, fmt, FORMATS[fmt].precision, "node", TRUNCATED)
+
+
 SYSTEMS: dict[str, System] = {
     s.id: s
     for s in (
@@ -48,18 +67,18 @@ SYSTEMS: dict[str, System] = {
             "one call per window, unpadded",
         ),
         System("keras", "Keras model (tf.function)", "tf-keras", None, "float32", "python", PLANNED),
-        System("savedmodel", "SavedModel", "tensorflow", "savedmodel", "float32", "python", PLANNED),
-        System("onnx", "ONNX fp32", "onnxruntime", "onnx", "float32", "python", PLANNED),
-        System("onnx-int8", "ONNX int8", "onnxruntime", "onnx-int8", "int8", "python", PLANNED),
-        System("onnx-node", "ONNX fp32", "onnxruntime-node", "onnx", "float32", "node", PLANNED),
-        System("onnx-int8-node", "ONNX int8", "onnxruntime-node", "onnx-int8", "int8", "node", PLANNED),
-        System("tfjs-wasm", "TF.js", "tfjs-wasm", "tfjs", "float32", "node", PLANNED),
-        System("tfjs-node", "TF.js", "tfjs-node", "tfjs", "float32", "node", PLANNED),
+        _target("savedmodel", "SavedModel", "savedmodel", "tensorflow"),
+        _target("onnx", "ONNX fp32", "onnx", "onnxruntime"),
+        _target("onnx-int8", "ONNX int8", "onnx-int8", "onnxruntime"),
+        _target("onnx-node", "ONNX fp32", "onnx", "onnxruntime-node"),
+        _target("onnx-int8-node", "ONNX int8", "onnx-int8", "onnxruntime-node"),
+        _target("tfjs-wasm", "TF.js", "tfjs", "tfjs-wasm"),
+        _target("tfjs-node", "TF.js", "tfjs", "tfjs-node"),
         # The original post's system: the SavedModel on tfjs-node (tf.node.loadSavedModel, serving_default).
-        System("savedmodel-node", "SavedModel", "tfjs-node", "savedmodel", "float32", "node", PLANNED),
+        _target("savedmodel-node", "SavedModel", "savedmodel", "tfjs-node"),
         # The peer a Node.js user would install instead: transformers.js on the same ONNX files.
-        System("transformers-js", "transformers.js", TJS_RUNTIME, "onnx", "float32", "node", TRUNCATED),
-        System("transformers-js-q8", "transformers.js q8", TJS_RUNTIME, "onnx-int8", "int8", "node", TRUNCATED),
+        _peer("transformers-js", "transformers.js", "onnx"),
+        _peer("transformers-js-q8", "transformers.js q8", "onnx-int8"),
     )
 }
 BASELINE = "pipeline"
@@ -75,7 +94,6 @@ def unavailable_reason(system: System, manifest: dict[str, Any], root: Path) -> 
         return unavailable(NODE_DIR, root, system.precision)
     if system.runtime == "tfjs-node":  # the addon is built offline (its install script would download libtensorflow)
         from validate.node_bridge import missing_packages
-        from validate.validation import NODE_KIND
 
         return missing_packages(NODE_DIR, NODE_KIND[system.format or "tfjs"], "tensorflow", tokenizer=True)
     return None
