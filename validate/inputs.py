@@ -123,13 +123,9 @@ UNICODE_SEED = 13
 
 
 def _paragraphs(seed: int) -> Iterator[tuple[str, list[tuple[str, str, int]]]]:
-    from convert.default_model.corpus import Generator, make_pools
+    from convert.default_model.corpus import paragraphs
 
-    gen = Generator(make_pools("heldout"), random.Random(f"heldout-{seed}"))
-    while True:
-        text, qas = gen.paragraph()
-        if qas:
-            yield text, qas
+    return paragraphs("heldout", f"heldout-{seed}")
 
 
 def fresh_examples(count: int = 300, seed: int = FRESH_SEED) -> list[Example]:

@@ -7,6 +7,7 @@ uses names the model never saw: it must answer from the language cues, not from 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 BANNED = (
@@ -492,3 +493,15 @@ class Generator:
                     out.append((qa.question, qa.answer, text.index(qa.answer)))
         rng.shuffle(out)
         return text, out[:4]
+
+
+def paragraphs(split: str, label: str, attempts: int | None = None) -> Iterator[tuple[str, list[tuple[str, str, int]]]]:
+    """The paragraphs that have questions, from a generator over ``split``'s pools seeded by ``label``:
+    from ``attempts`` generated paragraphs (the training corpus counts attempts), or endlessly."""
+    gen = Generator(make_pools(split), random.Random(label))
+    made = 0
+    while attempts is None or made < attempts:
+        made += 1
+        text, qas = gen.paragraph()
+        if qas:
+            yield text, qas

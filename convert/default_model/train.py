@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import signal
 import string
 import sys
@@ -28,7 +27,8 @@ from convert.default_model import (
     SUPER_BOWL_CONTEXT,
     SUPER_BOWL_QUESTION,
 )
-from convert.default_model.corpus import BANNED, Generator, make_pools
+from convert.default_model.corpus import BANNED
+from convert.default_model.corpus import paragraphs as corpus_paragraphs
 
 # oneDNN kernels: 1.24x the training throughput of TensorFlow's default CPU kernels on this model (measured).
 # TensorFlow reads it when it is imported, so main() sets it first. Only there: set at import, it would leak
@@ -59,13 +59,7 @@ ALPHABET = list(string.ascii_letters + string.digits + string.punctuation + "–
 
 
 def build_corpus(seed: int, paragraphs: int, split: str) -> list[tuple[str, list[tuple[str, str, int]]]]:
-    gen = Generator(make_pools(split), random.Random(f"{split}-{seed}"))
-    out = []
-    for _ in range(paragraphs):
-        text, qas = gen.paragraph()
-        if qas:
-            out.append((text, qas))
-    return out
+    return list(corpus_paragraphs(split, f"{split}-{seed}", attempts=paragraphs))
 
 
 def train_tokenizer(corpus: list[tuple[str, list[tuple[str, str, int]]]], out_dir: Path) -> Any:
