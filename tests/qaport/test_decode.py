@@ -154,3 +154,38 @@ def test_long_context_runs_in_bounded_model_calls(word_tokenizer) -> None:
         infer, word_tokenizer, "Who won?", context, max_length=128, stride=32, max_batch_windows=10**6
     )
     assert calls == [n_windows] and (whole.text, whole.start, whole.score) == (ans.text, ans.start, ans.score)
+
+
+def test_token_type_ids_are_the_windows_type_ids(word_tokenizer) -> None:
+    context = " ".join(f"Tigers{i % 7} defeated Lions in {1900 + i}." for i in range(40))
+    enc = decode.encode(word_tokenizer, "Who won?", context, max_length=64, stride=16)
+    assert enc.token_type_ids.dtype == np.int32 and enc.token_type_ids.shape == enc.input_ids.shape
+    for i, w in enumerate(enc.windows):
+        n = len(w.input_ids)
+        assert enc.token_type_ids[i, :n].tolist() == w.type_ids
+        assert not enc.token_type_ids[i, n:].any()  # padding: 0
+        # BERT's post-processor: 0 for [CLS] question [SEP], 1 for the context and its [SEP]
+        assert w.type_ids == [1 if s == 1 else 0 for s in w.sequence_ids[:-1]] + [1]
+    assert enc.cls_id == word_tokenizer.token_to_id("[CLS]")
+
+
+def test_answer_feeds_token_types_sliced_like_the_ids(word_tokenizer) -> None:
+    context = " ".join(f"Tigers{i % 7} defeated Lions in {1900 + i}." for i in range(200))
+    enc = decode.encode(word_tokenizer, "Who won?", context, max_length=64, stride=16)
+    seen: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+
+    def infer3(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seen.append((ids.shape, types.shape))
+        assert types.dtype == np.int32 and ((types == 0) | (types == 1)).all()
+        assert not types[mask == 0].any()
+        return np.zeros(ids.shape, np.float32), np.zeros(ids.shape, np.float32)
+
+    decode.answer(
+        infer3, word_tokenizer, "Who won?", context, max_length=64, stride=16, token_types=True, max_batch_windows=4
+    )
+    assert len(seen) == -(-len(enc.windows) // 4) and all(a == b for a, b in seen)
+
+    def infer2(ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(ids.shape, np.float32), np.zeros(ids.shape, np.float32)
+
+    decode.answer(infer2, word_tokenizer, "Who won?", context, max_length=64, stride=16)  # default: two inputs

@@ -1,7 +1,13 @@
 // Question answering in JavaScript: windowing and answer decoding, an exact port of qaport/decode.py.
 //
 // Kept free of any runtime (TF.js, onnxruntime) so that an npm client can reuse it: the model is an
-// `infer(inputIds, attentionMask, shape)` callback returning `{start, end, shape}` (Float32Arrays, row-major).
+// `infer(inputIds, attentionMask, shape, tokenTypeIds)` callback returning `{start, end, shape}` (Float32Arrays,
+// row-major); `tokenTypeIds` is null unless the caller asks for token types (BERT, MobileBERT, ALBERT).
+//
+// Every tokenizer family windows alike: the question is sequence 0, the context sequence 1, the special
+// tokens come from the tokenizer's post-processor ([CLS] q [SEP] c [SEP], or <s> q </s></s> c </s> for
+// byte-level BPE), and the classification token kept in the softmax ("no answer") is every token equal to
+// the window's first token when that is a special one (`encoded.clsId`), as in the pipeline.
 //
 // Windowing is done here, not by the tokenizer's truncation: tokenizers >= 0.23.1 (Rust core, so the npm
 // package 0.23.2 too) stops tokenising at max_length when truncation is on and returns too few
@@ -80,10 +86,19 @@ export function windowsOf(full, { maxLength = MAX_LENGTH, stride = STRIDE } = {}
     sequenceIds: cut(full.sequenceIds, a, b),
     wordIds: cut(full.wordIds, a, b),
     offsets: cut(full.offsets, a, b),
+    typeIds: cut(full.typeIds ?? new Array(n).fill(0), a, b),
   }));
 }
 
-/** Tokenise into windows and pad them into one int32 batch (row-major, `shape = [windows, width]`). */
+/** The classification token of a window: its first token when that is special (sequence id null), else null. */
+export function clsIdOf(window) {
+  return window.inputIds.length && window.sequenceIds[0] === null ? window.inputIds[0] : null;
+}
+
+/**
+ * Tokenise into windows and pad them into one int32 batch (row-major, `shape = [windows, width]`):
+ * `inputIds` (padded with `padId`), `attentionMask`, `typeIds` (the token type ids, padded with 0).
+ */
 export async function encode(tokenizer, question, context, { maxLength = MAX_LENGTH, stride = STRIDE, padId = 0 } = {}) {
   prepareTokenizer(tokenizer);
   const enc = await tokenizer.encode(question, context);
@@ -92,16 +107,19 @@ export async function encode(tokenizer, question, context, { maxLength = MAX_LEN
     sequenceIds: Array.from(enc.getSequenceIds(), plain),
     wordIds: Array.from(enc.getWordIds(), plain),
     offsets: Array.from(enc.getOffsets(), (o) => [o[0], o[1]]),
+    typeIds: Array.from(enc.getTypeIds()),
   };
   const windows = windowsOf(full, { maxLength, stride });
   const width = Math.max(...windows.map((w) => w.inputIds.length));
   const inputIds = new Int32Array(windows.length * width).fill(padId);
   const attentionMask = new Int32Array(windows.length * width);
+  const typeIds = new Int32Array(windows.length * width);
   windows.forEach((w, i) => {
     inputIds.set(w.inputIds, i * width);
     attentionMask.fill(1, i * width, i * width + w.inputIds.length);
+    typeIds.set(w.typeIds, i * width);
   });
-  return { windows, inputIds, attentionMask, shape: [windows.length, width] };
+  return { windows, inputIds, attentionMask, typeIds, shape: [windows.length, width], clsId: clsIdOf(windows[0]) };
 }
 
 function softmaxMasked(logits, allowed) {
@@ -114,14 +132,30 @@ function softmaxMasked(logits, allowed) {
   return e.map((v) => v / sum);
 }
 
-/** Best token spans of one window as [startToken, endToken, score], best first. */
-export function windowCandidates(window, startLogits, endLogits, { maxAnswerLen = MAX_ANSWER_LEN, topK = TOP_K } = {}) {
-  const n = window.inputIds.length;
+/** The pipeline's `p_mask == 0`: context tokens and every token equal to the cls token (position 0 without one). */
+function allowedOf(window, clsId) {
   const allowed = window.sequenceIds.map((s) => s === 1);
-  allowed[0] = true; // [CLS] stays in the softmax, as in the pipeline
-  const pStart = softmaxMasked(startLogits.subarray(0, n), allowed);
-  const pEnd = softmaxMasked(endLogits.subarray(0, n), allowed);
-  pStart[0] = 0;
+  if (clsId === null || clsId === undefined) allowed[0] = true;
+  else window.inputIds.forEach((id, i) => {
+    if (id === clsId) allowed[i] = true;
+  });
+  return allowed;
+}
+
+function probabilities(window, startLogits, endLogits, clsId) {
+  const n = window.inputIds.length;
+  const allowed = allowedOf(window, clsId);
+  return { pStart: softmaxMasked(startLogits.subarray(0, n), allowed), pEnd: softmaxMasked(endLogits.subarray(0, n), allowed), allowed };
+}
+
+/**
+ * Best token spans of one window as [startToken, endToken, score], best first. `clsId` undefined: the
+ * window's first token if it is special (clsIdOf).
+ */
+export function windowCandidates(window, startLogits, endLogits, { maxAnswerLen = MAX_ANSWER_LEN, topK = TOP_K, alignToWords = true, clsId } = {}) {
+  const n = window.inputIds.length;
+  const { pStart, pEnd, allowed } = probabilities(window, startLogits, endLogits, clsId === undefined ? clsIdOf(window) : clsId);
+  pStart[0] = 0; // the pipeline zeroes position 0 only
   pEnd[0] = 0;
   // Only the band s <= e < s + maxAnswerLen can score above zero; numpy's order among exact zeros is
   // arbitrary, so ties are broken by flat index here.
@@ -131,21 +165,57 @@ export function windowCandidates(window, startLogits, endLogits, { maxAnswerLen 
     for (let e = s; e < stop; e++) cells.push([s, e, pStart[s] * pEnd[e]]);
   }
   cells.sort((a, b) => b[2] - a[2] || a[0] * n + a[1] - (b[0] * n + b[1]));
-  const k = topK * 2 + 10;
+  const k = alignToWords ? topK * 2 + 10 : topK;
   return cells.slice(0, k).filter(([s, e]) => allowed[s] && allowed[e]);
 }
 
-function wordChars(window, token, side) {
-  const word = window.wordIds[token];
-  if (word === null) return window.offsets[token][side];
-  let best = null;
+/**
+ * The null answer's score (handleImpossibleAnswer), as the pipeline computes it: the minimum over
+ * windows of pStart[0] * pEnd[0], with the probabilities of the span softmax.
+ */
+export function nullScore(encoded, start, end) {
+  const width = start.shape[1];
+  let best = 1000000; // the pipeline's initial min_null_score
+  encoded.windows.forEach((window, i) => {
+    const sRow = start.data.subarray(i * width, (i + 1) * width);
+    const eRow = end.data.subarray(i * width, (i + 1) * width);
+    const { pStart, pEnd } = probabilities(window, sRow, eRow, encoded.clsId ?? clsIdOf(window));
+    best = Math.min(best, pStart[0] * pEnd[0]);
+  });
+  return best;
+}
+
+/** tokenizers' Encoding.wordToChars(word, 1): first to last token of `word` in the context; null if absent. */
+function wordToChars(window, word) {
+  let first = null;
+  let last = null;
   for (let i = 0; i < window.wordIds.length; i++) {
-    if (window.wordIds[i] === word && window.sequenceIds[i] === 1) {
-      const c = window.offsets[i][side];
-      if (best === null || (side === 0 ? c < best : c > best)) best = c;
+    if (window.sequenceIds[i] !== 1) continue;
+    const w = window.wordIds[i];
+    if (w !== null && w > word) break;
+    if (w === word) {
+      if (first === null) first = i;
+      last = i;
     }
   }
-  return best;
+  return first === null ? null : [window.offsets[first][0], window.offsets[last][1]];
+}
+
+/**
+ * Character span (code points) of tokens start..end, the pipeline's get_indices: widened to whole words, or,
+ * when either end has no word in the context (a special token), the tokens' own offsets.
+ */
+export function spanChars(window, s, e, alignToWords = true) {
+  if (alignToWords) {
+    const ws = window.wordIds[s];
+    const we = window.wordIds[e];
+    if (ws !== null && we !== null) {
+      const a = wordToChars(window, ws);
+      const b = wordToChars(window, we);
+      if (a !== null && b !== null) return [a[0], b[1]];
+    }
+  }
+  return [window.offsets[s][0], window.offsets[e][1]];
 }
 
 /** Code point index -> UTF-16 index for every position of `text` (length: code points + 1). */
@@ -211,7 +281,7 @@ export function lowerLikePython(text) {
 }
 
 /** Every candidate over all windows, equal texts (case-insensitive) merged, in the order first seen. */
-export function decodeCandidates(encoded, start, end, context, { maxAnswerLen = MAX_ANSWER_LEN, alignToWords = true } = {}) {
+export function decodeCandidates(encoded, start, end, context, { maxAnswerLen = MAX_ANSWER_LEN, alignToWords = true, topK = TOP_K } = {}) {
   const [rows, width] = start.shape;
   if (rows !== encoded.windows.length || end.shape[0] !== rows || end.shape[1] !== width) {
     throw new DecodeError(
@@ -225,16 +295,9 @@ export function decodeCandidates(encoded, start, end, context, { maxAnswerLen = 
   encoded.windows.forEach((window, i) => {
     const sRow = start.data.subarray(i * width, (i + 1) * width);
     const eRow = end.data.subarray(i * width, (i + 1) * width);
-    for (const [s, e, score] of windowCandidates(window, sRow, eRow, { maxAnswerLen })) {
-      let a;
-      let b;
-      if (alignToWords) {
-        a = wordChars(window, s, 0);
-        b = wordChars(window, e, 1);
-      } else {
-        a = window.offsets[s][0];
-        b = window.offsets[e][1];
-      }
+    const clsId = encoded.clsId === undefined ? clsIdOf(window) : encoded.clsId;
+    for (const [s, e, score] of windowCandidates(window, sRow, eRow, { maxAnswerLen, topK, alignToWords, clsId })) {
+      const [a, b] = spanChars(window, s, e, alignToWords);
       const ua = toUtf16(map, a);
       const ub = toUtf16(map, b);
       const text = context.slice(ua, ub); // like Python, an end before the start gives ''
@@ -252,12 +315,27 @@ export function decodeCandidates(encoded, start, end, context, { maxAnswerLen = 
   return merged;
 }
 
-/** Best answer over all windows; the first of equal scores wins, like the pipeline's stable sort. */
-export function decode(encoded, start, end, context, options = {}) {
-  const candidates = decodeCandidates(encoded, start, end, context, options);
-  let best = null;
-  for (const c of candidates) if (best === null || c.score > best.score) best = c;
-  return best ?? { text: '', score: 0, start: 0, end: 0, startUtf16: 0, endUtf16: 0 };
+const NO_ANSWER = Object.freeze({ text: '', score: 0, start: 0, end: 0, startUtf16: 0, endUtf16: 0 });
+
+/**
+ * The best `topK` answers, best first (fewer when the context offers fewer), ranked as the pipeline ranks
+ * them: a stable sort of the merged candidates and, with `handleImpossibleAnswer`, the null answer
+ * `{text: '', score: nullScore, start: 0, end: 0}` last among equals (Python: qaport.decode.decode_answers).
+ */
+export function decodeAnswers(encoded, start, end, context, { topK = TOP_K, handleImpossibleAnswer = false, maxAnswerLen = MAX_ANSWER_LEN, alignToWords = true } = {}) {
+  if (!Number.isInteger(topK) || topK < 1) throw new DecodeError(`topK must be an integer >= 1, got ${topK}`);
+  const answers = decodeCandidates(encoded, start, end, context, { maxAnswerLen, alignToWords, topK });
+  if (handleImpossibleAnswer) answers.push({ ...NO_ANSWER, score: nullScore(encoded, start, end) });
+  return answers.sort((a, b) => b.score - a.score).slice(0, topK); // Array.prototype.sort is stable
+}
+
+/**
+ * Best answer over all windows; the first of equal scores wins, like the pipeline's stable sort. With
+ * `handleImpossibleAnswer`, the null answer (text '') when it outscores every span.
+ */
+export function decode(encoded, start, end, context, { maxAnswerLen = MAX_ANSWER_LEN, alignToWords = true, handleImpossibleAnswer = false } = {}) {
+  const [best] = decodeAnswers(encoded, start, end, context, { maxAnswerLen, alignToWords, handleImpossibleAnswer });
+  return best ?? { ...NO_ANSWER };
 }
 
 /**
@@ -290,13 +368,15 @@ export function soloWidthFor(format) {
 }
 
 /**
- * Logits of `rows` windows of `width` tokens (row-major `ids`/`mask`, each window's real tokens first),
- * through `call(ids, mask, n, w)` -> `{ start, end }` (each `{ data }`, n x w row-major), in the calls
+ * Logits of `rows` windows of `width` tokens (row-major `ids`/`mask`/`typeIds`, each window's real tokens
+ * first), through `call(ids, mask, n, w, typeIds)` -> `{ start, end }` (each `{ data }`, n x w row-major;
+ * `typeIds` sliced like the ids, null when `typeIds` is null or omitted), in the calls
  * `callPlan` chooses (`soloWidth`: soloWidthFor(format)): at most `limit` windows per call, so that memory stays bounded whatever the
  * context's length (a 100,000-character context is hundreds of windows). Positions beyond a window's
  * own tokens are 0 in the result (decoding never reads them).
  */
-export async function inferInChunks(call, ids, mask, rows, width, limit = MAX_BATCH_WINDOWS, soloWidth = SOLO_WIDTH) {
+export async function inferInChunks(call, ids, mask, rows, width, limit = MAX_BATCH_WINDOWS, soloWidth = SOLO_WIDTH, typeIds = null) {
+  const types = typeIds ?? null;
   const lengths = [];
   for (let r = 0; r < rows; r++) {
     let n = 0;
@@ -304,17 +384,19 @@ export async function inferInChunks(call, ids, mask, rows, width, limit = MAX_BA
     lengths.push(n);
   }
   const plan = callPlan(lengths, limit, soloWidth);
-  if (plan.length === 1 && plan[0][2] === width) return call(ids, mask, rows, width);
+  if (plan.length === 1 && plan[0][2] === width) return call(ids, mask, rows, width, types);
   const start = new Float32Array(rows * width);
   const end = new Float32Array(rows * width);
   for (const [r, n, w] of plan) {
     const a = new Int32Array(n * w);
     const b = new Int32Array(n * w);
+    const t = types === null ? null : new Int32Array(n * w);
     for (let i = 0; i < n; i++) {
       a.set(ids.subarray((r + i) * width, (r + i) * width + w), i * w);
       b.set(mask.subarray((r + i) * width, (r + i) * width + w), i * w);
+      if (t !== null) t.set(types.subarray((r + i) * width, (r + i) * width + w), i * w);
     }
-    const out = await call(a, b, n, w);
+    const out = await call(a, b, n, w, t);
     for (let i = 0; i < n; i++) {
       start.set(out.start.data.subarray(i * w, (i + 1) * w), (r + i) * width);
       end.set(out.end.data.subarray(i * w, (i + 1) * w), (r + i) * width);
@@ -324,12 +406,26 @@ export async function inferInChunks(call, ids, mask, rows, width, limit = MAX_BA
 }
 
 /**
- * End to end: tokenise, infer, decode. `infer(inputIds, attentionMask, shape)` -> `{start: {data, shape},
- * end: {data, shape}}` (may be async) gets the whole padded batch; the Node runner and the npm client
- * pass one that runs it through inferInChunks.
+ * End to end: tokenise, infer, decode. `infer(inputIds, attentionMask, shape, tokenTypeIds)` -> `{start: {data,
+ * shape}, end: {data, shape}}` (may be async) gets the whole padded batch (`tokenTypeIds`: the batch's
+ * token type ids with `tokenTypes: true`, else null); the Node runner and the npm client pass one that runs
+ * it through inferInChunks. Returns the best answer (the null answer '' with `handleImpossibleAnswer` when
+ * it outscores every span); `answers` returns the best `topK`.
  */
-export async function answer(infer, tokenizer, question, context, { maxLength = MAX_LENGTH, stride = STRIDE, maxAnswerLen = MAX_ANSWER_LEN } = {}) {
+export async function answer(infer, tokenizer, question, context, { maxLength = MAX_LENGTH, stride = STRIDE, maxAnswerLen = MAX_ANSWER_LEN, tokenTypes = false, handleImpossibleAnswer = false } = {}) {
+  const [best] = await answers(infer, tokenizer, question, context, { maxLength, stride, maxAnswerLen, tokenTypes, handleImpossibleAnswer });
+  return best ?? { ...NO_ANSWER };
+}
+
+/** End to end, the best `topK` answers, best first (Python: qaport.decode.answers); always an array. */
+export async function answers(
+  infer,
+  tokenizer,
+  question,
+  context,
+  { maxLength = MAX_LENGTH, stride = STRIDE, maxAnswerLen = MAX_ANSWER_LEN, tokenTypes = false, topK = TOP_K, handleImpossibleAnswer = false, alignToWords = true } = {},
+) {
   const encoded = await encode(tokenizer, question, context, { maxLength, stride });
-  const { start, end } = await infer(encoded.inputIds, encoded.attentionMask, encoded.shape);
-  return decode(encoded, start, end, context, { maxAnswerLen });
+  const { start, end } = await infer(encoded.inputIds, encoded.attentionMask, encoded.shape, tokenTypes ? encoded.typeIds : null);
+  return decodeAnswers(encoded, start, end, context, { topK, handleImpossibleAnswer, maxAnswerLen, alignToWords });
 }
