@@ -205,8 +205,10 @@ def run_conversion(
                 **loaded.source.as_dict(),
                 "weights_digest": weights_digest(loaded.model),
                 "config": loaded.model.config.to_dict(),
-                "gelu": f"erf form (swapped in {loaded.gelu_swapped} FFN layers)",
+                "gelu": gelu_note(loaded),
             },
+            # what every consumer feeds: the model's inputs, its tokenizer family and special tokens
+            "architecture": loaded.arch.as_manifest(),
             "tools": tool_versions(),
             "fixed_length": fixed_length,
             "files": file_entries(stage, [p for p in stage.iterdir() if p.is_file()]),
@@ -217,6 +219,14 @@ def run_conversion(
         write_json_atomic(stage / MANIFEST, manifest)
         swap_into_place(stage, out)
     return Conversion(out, results, published=True, manifest=manifest)
+
+
+def gelu_note(loaded: LoadedModel) -> str:
+    """How the feed-forward activation was exported (the erf-GELU fix, or why it was not needed)."""
+    if loaded.gelu_swapped:
+        return f"erf form (swapped in {loaded.gelu_swapped} FFN layers)"
+    act = getattr(loaded.config, loaded.arch.activation_key, None)
+    return f"not swapped: the activation is {act!r}, which converts as it is"
 
 
 def raise_for_failures(conv: Conversion) -> None:

@@ -11,7 +11,7 @@ __all__ = ["FORMATS", "INPUT_NAMES", "LOGICAL_OUTPUTS", "Format", "parse_formats
 
 
 LOGICAL_OUTPUTS = ("start_logits", "end_logits")
-INPUT_NAMES = ("input_ids", "attention_mask")
+INPUT_NAMES = ("input_ids", "attention_mask")  # DistilBERT's; per architecture: qaport.architectures
 
 
 def parse_formats(text: str | None) -> list[str]:

@@ -5,22 +5,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from convert.formats import INPUT_NAMES
+from qaport.architectures import TOKEN_TYPE_IDS, architecture
+
+
+def model_inputs(model: Any) -> tuple[str, ...]:
+    """The inputs the model's architecture takes (qaport.architectures), in signature order."""
+    return architecture(model.config.model_type).inputs
 
 
 def serving_function(model: Any, *, fixed_length: int | None = None, dtype: str = "int32") -> Any:
-    """A tf.function returning ``{"start_logits", "end_logits"}`` by name, for SavedModel and tf2onnx."""
+    """A tf.function returning ``{"start_logits", "end_logits"}`` by name, for SavedModel and tf2onnx.
+
+    Its inputs are the architecture's: ``input_ids`` and ``attention_mask``, plus ``token_type_ids``
+    for the models that use them (BERT, MobileBERT, ALBERT), all of ``dtype``.
+    """
     import tensorflow as tf
 
     tf_dtype = tf.as_dtype(dtype)
-    spec = [tf.TensorSpec([None, fixed_length], tf_dtype, name=name) for name in INPUT_NAMES]
+    names = model_inputs(model)
+    spec = [tf.TensorSpec([None, fixed_length], tf_dtype, name=name) for name in names]
+
+    def run(**feeds: Any) -> dict[str, Any]:
+        out = model(**{k: tf.cast(v, tf.int32) for k, v in feeds.items()}, training=False)
+        return {"start_logits": out.start_logits, "end_logits": out.end_logits}
+
+    if TOKEN_TYPE_IDS in names:
+
+        @tf.function(input_signature=spec)
+        def serving_types(input_ids: Any, attention_mask: Any, token_type_ids: Any) -> dict[str, Any]:
+            return run(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+
+        return serving_types
 
     @tf.function(input_signature=spec)
     def serving(input_ids: Any, attention_mask: Any) -> dict[str, Any]:
-        out = model(
-            input_ids=tf.cast(input_ids, tf.int32), attention_mask=tf.cast(attention_mask, tf.int32), training=False
-        )
-        return {"start_logits": out.start_logits, "end_logits": out.end_logits}
+        return run(input_ids=input_ids, attention_mask=attention_mask)
 
     return serving
 

@@ -1,7 +1,8 @@
 """Model sources for ``--model``: the embedded default, a local checkpoint, a Hub id, or ``random:``.
 
-Every source ends as a Keras ``TFDistilBertForQuestionAnswering`` with erf-form GELU and its fast
-tokenizer. Problems are reported as one :class:`ModelSourceError` line before anything is written.
+Every source ends as a Keras question-answering model of one of qaport.architectures' classes
+(TFDistilBert/TFBert/TFRoberta/TFMobileBert/TFAlbertForQuestionAnswering) with erf-form GELU, and its
+fast tokenizer. Problems are reported as one :class:`ModelSourceError` line before anything is written.
 """
 
 from __future__ import annotations
@@ -10,30 +11,21 @@ import json
 import os
 import re
 import socket
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from qaport.architectures import RANDOM_MODELS, SUPPORTED, SUPPORTED_CLASSES, Architecture, RandomModel
+from qaport.architectures import architecture as architecture_of
 from qaport.errors import ModelSourceError
 from qaport.manifest import sha256_file
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 RANDOM_PREFIX = "random:"
-# Full-size DistilBERT architectures reproducible offline with seeded weights.
-RANDOM_ARCHITECTURES: dict[str, dict[str, Any]] = {
-    "distilbert-base-cased": {
-        "vocab_size": 28996,
-        "dim": 768,
-        "n_layers": 6,
-        "n_heads": 12,
-        "hidden_dim": 3072,
-        "max_position_embeddings": 512,
-        "activation": "gelu",
-    },
-}
+# random:<name> -> the model's config (qaport.architectures.RANDOM_MODELS holds the whole entries)
+RANDOM_ARCHITECTURES: dict[str, dict[str, Any]] = {name: m.config for name, m in RANDOM_MODELS.items()}
 WEIGHT_FILES = ("tf_model.h5", "model.safetensors")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -54,8 +46,8 @@ class ModelSource:
 
 @dataclass
 class LoadedModel:
-    model: Any  # TFDistilBertForQuestionAnswering
-    tokenizer: Any  # DistilBertTokenizerFast
+    model: Any  # one of the architectures' TF...ForQuestionAnswering classes
+    tokenizer: Any  # its fast tokenizer
     source: ModelSource
     gelu_swapped: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -63,6 +55,10 @@ class LoadedModel:
     @property
     def config(self) -> Any:
         return self.model.config
+
+    @property
+    def arch(self) -> Architecture:
+        return architecture_of(self.model.config.model_type)
 
 
 def load_model(spec: str | None = None, *, seed: int = 0) -> LoadedModel:
@@ -99,14 +95,20 @@ def _check_dir(path: Path) -> tuple[dict[str, Any], Path]:
         msg = f"{config_path} is not valid JSON ({exc})"
         raise ModelSourceError(msg) from exc
     model_type = config.get("model_type")
-    if model_type != "distilbert":
-        msg = f"{path} holds a {model_type!r} model; qaport converts DistilBERT (model_type 'distilbert')"
-        raise ModelSourceError(msg)
+    try:
+        arch = architecture_of(model_type)
+    except KeyError:
+        listed = ", ".join(config.get("architectures") or []) or "no architectures listed"
+        msg = (
+            f"{path} holds a {model_type!r} model ({listed}); qaport converts {SUPPORTED_CLASSES} "
+            f"checkpoints (model_type {SUPPORTED})"
+        )
+        raise ModelSourceError(msg) from None
     archs = config.get("architectures") or []
     if archs and not any(a.endswith("ForQuestionAnswering") for a in archs):
         msg = (
             f"{path} is a {', '.join(archs)} checkpoint, not a question-answering model; "
-            "pass a DistilBertForQuestionAnswering checkpoint (fine-tuned on SQuAD or similar)"
+            f"pass a {arch.pytorch_class} checkpoint (fine-tuned on SQuAD or similar)"
         )
         raise ModelSourceError(msg)
     weights = next((path / f for f in WEIGHT_FILES if (path / f).is_file()), None)
@@ -123,13 +125,21 @@ def _check_dir(path: Path) -> tuple[dict[str, Any], Path]:
         msg = f"weights file {weights} is empty; re-save the checkpoint"
         raise ModelSourceError(msg)
     if weights.suffix == ".h5":
-        _check_h5(weights)
+        _check_h5(weights, arch)
     else:
-        _check_safetensors(weights)
+        _check_safetensors(weights, arch)
     return config, weights
 
 
-def _check_safetensors(weights: Path) -> None:
+def _no_head(weights: Path, arch: Architecture) -> str:
+    name = arch.qa_class.removeprefix("TF").removesuffix("ForQuestionAnswering")
+    return (
+        f"weights file {weights} has no question-answering head (qa_outputs); "
+        f"it is a bare or differently-headed {name}: pass a {arch.pytorch_class} checkpoint"
+    )
+
+
+def _check_safetensors(weights: Path, arch: Architecture) -> None:
     """The header must parse and cover the file exactly (a truncated or padded file does not)."""
     from safetensors import safe_open
 
@@ -141,14 +151,10 @@ def _check_safetensors(weights: Path) -> None:
         msg = f"weights file {weights} is unreadable (truncated or corrupt?): {first}; re-save the checkpoint"
         raise ModelSourceError(msg) from exc
     if not any("qa_outputs" in n for n in names):
-        msg = (
-            f"weights file {weights} has no question-answering head (qa_outputs); "
-            "it is a bare or differently-headed DistilBERT: pass a DistilBertForQuestionAnswering checkpoint"
-        )
-        raise ModelSourceError(msg)
+        raise ModelSourceError(_no_head(weights, arch))
 
 
-def _check_h5(weights: Path) -> None:
+def _check_h5(weights: Path, arch: Architecture) -> None:
     import h5py  # installed with tensorflow
 
     try:
@@ -159,21 +165,24 @@ def _check_h5(weights: Path) -> None:
         raise ModelSourceError(msg) from exc
     has_qa = any("qa_outputs" in (n.decode() if isinstance(n, bytes) else str(n)) for n in names)
     if not has_qa:
-        msg = (
-            f"weights file {weights} has no question-answering head (qa_outputs); "
-            "it is a bare or differently-headed DistilBERT: pass a DistilBertForQuestionAnswering checkpoint"
-        )
-        raise ModelSourceError(msg)
+        raise ModelSourceError(_no_head(weights, arch))
 
 
 def _load_dir(path: Path, *, kind: str, spec: str, name: str) -> LoadedModel:
     config, weights = _check_dir(path)
-    from transformers import DistilBertTokenizerFast, TFDistilBertForQuestionAnswering
+    import transformers
 
+    arch = architecture_of(config.get("model_type"))
+    tokenizer_class = getattr(transformers, arch.tokenizer_class)
+    model_class = getattr(transformers, arch.qa_class)
     try:
-        tokenizer = DistilBertTokenizerFast.from_pretrained(str(path))
+        tokenizer = tokenizer_class.from_pretrained(str(path))
     except (OSError, ValueError, TypeError) as exc:
-        msg = f"cannot load the tokenizer in {path} ({str(exc).splitlines()[0]}); expected tokenizer.json or vocab.txt"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        files = {"wordpiece": "vocab.txt", "bpe": "vocab.json and merges.txt", "sentencepiece": "spiece.model"}
+        msg = (
+            f"cannot load the tokenizer in {path} ({first}); expected tokenizer.json or {files[arch.tokenizer_family]}"
+        )
         raise ModelSourceError(msg) from exc
     vocab = len(tokenizer)
     if vocab != config.get("vocab_size"):
@@ -183,7 +192,7 @@ def _load_dir(path: Path, *, kind: str, spec: str, name: str) -> LoadedModel:
         )
         raise ModelSourceError(msg)
     try:
-        model, info = TFDistilBertForQuestionAnswering.from_pretrained(str(path), output_loading_info=True)
+        model, info = model_class.from_pretrained(str(path), output_loading_info=True)
     except Exception as exc:  # h5py/keras raise many types for damaged files; all mean the same here
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         msg = f"weights in {weights} do not load into the config in {path}/config.json: {first[:300]}"
@@ -238,7 +247,10 @@ def _load_hub(repo_id: str) -> LoadedModel:
         "tf_model.h5",
         "tokenizer.json",
         "tokenizer_config.json",
-        "vocab.txt",
+        "vocab.txt",  # WordPiece
+        "vocab.json",  # byte-level BPE
+        "merges.txt",
+        "spiece.model",  # SentencePiece
         "special_tokens_map.json",
     ]
     try:
@@ -265,20 +277,35 @@ def _load_hub(repo_id: str) -> LoadedModel:
 
 def _load_random(spec: str, seed: int) -> LoadedModel:
     arch = spec[len(RANDOM_PREFIX) :]
-    if arch not in RANDOM_ARCHITECTURES:
-        msg = f"unknown random architecture {arch!r}; available: {', '.join(RANDOM_ARCHITECTURES)}"
+    if arch not in RANDOM_MODELS:
+        msg = f"unknown random architecture {arch!r}; available: {', '.join(RANDOM_MODELS)}"
         raise ModelSourceError(msg)
     import tensorflow as tf
-    from transformers import DistilBertConfig, TFDistilBertForQuestionAnswering
+    import transformers
 
-    params = RANDOM_ARCHITECTURES[arch]
-    config = DistilBertConfig(**params, architectures=["DistilBertForQuestionAnswering"])
+    entry = RANDOM_MODELS[arch]
+    config = getattr(transformers, entry.arch.config_class)(**entry.config, architectures=[entry.arch.pytorch_class])
     tf.keras.utils.set_random_seed(seed)
-    model = TFDistilBertForQuestionAnswering(config)
+    model = getattr(transformers, entry.arch.qa_class)(config)
     model(model.dummy_inputs, training=False)
-    tokenizer = padded_default_tokenizer(params["vocab_size"])
+    tokenizer = random_tokenizer(entry)
     source = ModelSource(kind="random", spec=spec, name=f"random-{arch}", seed=seed)
     return _finish(model, tokenizer, source)
+
+
+def random_tokenizer(entry: RandomModel) -> Any:
+    """The offline tokenizer of a ``random:`` model: its family, padded to its vocabulary size."""
+    from qaport.offline_tokenizers import OfflineTokenizerError, offline_tokenizer
+
+    try:
+        return offline_tokenizer(
+            entry.arch.tokenizer_family,
+            entry.vocab_size,
+            lowercase=entry.lowercase,
+            tokenizer_class=entry.arch.tokenizer_class,
+        )
+    except OfflineTokenizerError as exc:
+        raise ModelSourceError(str(exc)) from exc
 
 
 def padded_default_tokenizer(vocab_size: int) -> Any:
@@ -287,17 +314,10 @@ def padded_default_tokenizer(vocab_size: int) -> Any:
     The real bert-base-cased vocabulary cannot be fetched offline; random weights make answers
     meaningless anyway, and the shape (and so the cost) of the model is what matters.
     """
-    from transformers import DistilBertTokenizerFast
+    from qaport.offline_tokenizers import OfflineTokenizerError, offline_tokenizer
 
-    from convert.default_model import CHECKPOINT_DIR
-
-    vocab = (CHECKPOINT_DIR / "vocab.txt").read_text(encoding="utf-8").splitlines()
-    if len(vocab) > vocab_size:
-        msg = f"default vocabulary ({len(vocab)}) is larger than the requested {vocab_size}"
-        raise ModelSourceError(msg)
-    vocab += [f"[unused{i}]" for i in range(vocab_size - len(vocab))]
-    with tempfile.TemporaryDirectory() as tmp:
-        vocab_file = Path(tmp) / "vocab.txt"
-        vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf-8")
-        tokenizer = DistilBertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=False, model_max_length=512)
-    return tokenizer
+    try:
+        return offline_tokenizer("wordpiece", vocab_size, lowercase=False, tokenizer_class="DistilBertTokenizerFast")
+    except OfflineTokenizerError as exc:
+        msg = f"default vocabulary is larger than the requested {vocab_size}"
+        raise ModelSourceError(msg) from exc

@@ -273,15 +273,29 @@ class NodeRuntime:
         return {k: v for k, v in reply.items() if k not in ("id", "ok")}
 
     def infer(
-        self, input_ids: npt.ArrayLike, attention_mask: npt.ArrayLike, warmup: int = 0, runs: int = 1
+        self,
+        input_ids: npt.ArrayLike,
+        attention_mask: npt.ArrayLike,
+        warmup: int = 0,
+        runs: int = 1,
+        *,
+        token_type_ids: npt.ArrayLike | None = None,
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], list[float]]:
-        """(start_logits, end_logits, per-run milliseconds of the model call, measured inside node)."""
+        """(start_logits, end_logits, per-run milliseconds of the model call, measured inside node).
+
+        ``token_type_ids`` is sent when given (the runner requires it for a model that takes it)."""
         ids = _int32("input_ids", input_ids)
         mask = _int32("attention_mask", attention_mask)
         if ids.ndim != 2 or ids.shape != mask.shape:
             msg = f"input_ids {ids.shape} and attention_mask {mask.shape} must be equal 2-D shapes"
             raise ValueError(msg)
         inputs = {"input_ids": encode_array(ids), "attention_mask": encode_array(mask)}
+        if token_type_ids is not None:
+            types = _int32("token_type_ids", token_type_ids)
+            if types.shape != ids.shape:
+                msg = f"token_type_ids {types.shape} must have the shape of input_ids {ids.shape}"
+                raise ValueError(msg)
+            inputs["token_type_ids"] = encode_array(types)
         reply = self.request("infer", inputs=inputs, warmup=warmup, runs=runs)
         outputs = reply["outputs"]
         start = decode_array(outputs["start_logits"]).astype(np.float32, copy=False)

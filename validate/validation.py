@@ -124,6 +124,17 @@ class Prepared:
     ref_gold: dict[str, float] | None = None  # the reference's EM/F1 on ``scored``
 
 
+def type_ids(runner: Runner, enc: decode.Encoded) -> np.ndarray | None:
+    """The windows' token_type_ids for a model that takes them (BERT, MobileBERT, ALBERT), else None."""
+    if not runner.uses_token_types:
+        return None
+    types = getattr(enc, "token_type_ids", None)
+    if types is None:
+        msg = f"{runner.name} takes token_type_ids but decode.encode gave none; update qaport.decode"
+        raise ValueError(msg)
+    return np.asarray(types)
+
+
 def _measure_latency(runner: Runner, prepared: Prepared, settings: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for cls, runs in (("short", settings.runs_short), ("long", settings.runs_long)):
@@ -136,7 +147,9 @@ def _measure_latency(runner: Runner, prepared: Prepared, settings: Settings) -> 
         for i in idx:
             enc = prepared.encoded[i]
             ex = prepared.examples[i]
-            call += runner.timed(enc.input_ids, enc.attention_mask, settings.warmup, runs)
+            call += runner.timed(
+                enc.input_ids, enc.attention_mask, settings.warmup, runs, token_type_ids=type_ids(runner, enc)
+            )
             _, t = runner.answer(ex.question, ex.context, warmup=settings.warmup, runs=runs)
             e2e += t
             tokens.append(int(enc.attention_mask.sum()))
@@ -192,7 +205,7 @@ def run_target(
         entry["load_seconds"] = runner.load_seconds
         node = target.runtime.endswith("-node")
         for ex, enc in zip(prepared.examples, prepared.encoded, strict=True):
-            start, end = runner.infer(enc.input_ids, enc.attention_mask)
+            start, end = runner.infer(enc.input_ids, enc.attention_mask, type_ids(runner, enc))
             run.logits.append((start, end))
             if node:  # what a Node.js consumer gets: tokenised and decoded in JavaScript
                 got, _ = runner.answer(ex.question, ex.context)
@@ -302,7 +315,7 @@ def prepare(
     logits = []
     answers = []
     for ex, enc in zip(examples, encoded, strict=True):
-        start, end = ref.infer(enc.input_ids, enc.attention_mask)
+        start, end = ref.infer(enc.input_ids, enc.attention_mask, type_ids(ref, enc))
         logits.append((start, end))
         answers.append(decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len))
     chosen = [examples[i] for i in scored] if scored is not None else list(examples)

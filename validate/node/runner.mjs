@@ -26,7 +26,16 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
 import * as qa from './qa.mjs';
-import { LOGICAL_INPUTS, LOGICAL_OUTPUTS, FORMAT_KINDS, TFJS_BACKENDS, loadRuntime, packageVersion, plainFiles } from './runtimes.mjs';
+import {
+  LOGICAL_INPUTS,
+  LOGICAL_OUTPUTS,
+  FORMAT_KINDS,
+  TFJS_BACKENDS,
+  TOKEN_TYPE_IDS,
+  loadRuntime,
+  packageVersion,
+  plainFiles,
+} from './runtimes.mjs';
 
 const require = createRequire(import.meta.url);
 const ITEM_BYTES = { int32: 4, float32: 4, int64: 8 };
@@ -107,6 +116,8 @@ function checkFeeds(runtime, feeds) {
   if (missing.length) throw new Error(`inputs ${missing.join(', ')} missing; the model takes ${names.join(', ')}`);
   const [a, b] = LOGICAL_INPUTS.map((n) => feeds[n]?.shape);
   if (!a || a.length !== 2 || !b || a.join() !== b.join()) throw new Error(`input_ids [${a}] and attention_mask [${b}] must be equal 2-D shapes`);
+  const t = feeds[TOKEN_TYPE_IDS]?.shape;
+  if (t && t.join() !== a.join()) throw new Error(`token_type_ids [${t}] must have the shape of input_ids [${a}]`);
 }
 
 function repeatCount(value, name, min) {
@@ -135,7 +146,19 @@ async function timedInfer(runtime, feeds, warmup, runs) {
 /** What the `answer` op calls: the shared runtime layer's infer, in qa.callPlan's calls like the npm client. */
 function makeAnswerInfer(runtime) {
   const solo = qa.soloWidthFor(runtime.format);
-  return (ids, mask, [rows, width]) => qa.inferInChunks((a, b, n, w) => runtime.infer(a, b, [n, w]), ids, mask, rows, width, qa.MAX_BATCH_WINDOWS, solo);
+  // qa.answer hands the windows' token types as the 4th argument when asked to (tokenTypes; null
+  // otherwise); qa.inferInChunks slices them per call and passes them as the 5th argument.
+  return (ids, mask, [rows, width], types = null) =>
+    qa.inferInChunks(
+      (a, b, n, w, t) => runtime.infer(a, b, [n, w], t),
+      ids,
+      mask,
+      rows,
+      width,
+      qa.MAX_BATCH_WINDOWS,
+      solo,
+      types ?? null,
+    );
 }
 
 /**
@@ -201,15 +224,25 @@ async function handle(state, req) {
         maxAnswerLen: repeatCount(req.max_answer_len ?? qa.MAX_ANSWER_LEN, 'max_answer_len', 1),
         maxLength: repeatCount(req.max_length ?? qa.MAX_LENGTH, 'max_length', 1),
         stride: repeatCount(req.stride ?? qa.STRIDE, 'stride', 0),
+        tokenTypes: runtime.usesTokenTypes, // BERT, MobileBERT, ALBERT: the model takes token_type_ids
+        handleImpossibleAnswer: Boolean(req.handle_impossible_answer),
       };
+      const topK = req.top_k === undefined || req.top_k === null ? null : repeatCount(req.top_k, 'top_k', 1);
       const times = [];
       let best;
+      let all = null;
       for (let i = 0; i < warmup + runs; i++) {
         const t0 = performance.now();
-        best = await qa.answer(state.answerInfer, state.tokenizer, req.question, req.context, options);
+        if (topK !== null) {
+          if (typeof qa.answers !== 'function') throw new Error('top_k needs qa.answers, which this qa.mjs lacks');
+          all = await qa.answers(state.answerInfer, state.tokenizer, req.question, req.context, { ...options, topK });
+          best = all[0] ?? { text: '', score: 0, start: 0, end: 0 };
+        } else {
+          best = await qa.answer(state.answerInfer, state.tokenizer, req.question, req.context, options);
+        }
         if (i >= warmup) times.push(performance.now() - t0);
       }
-      return { answer: best, times_ms: times };
+      return all === null ? { answer: best, times_ms: times } : { answer: best, answers: all, times_ms: times };
     }
     case 'stats': {
       return { rss_bytes: process.memoryUsage().rss, ...peakRss(), num_tensors: runtime.numTensors() };

@@ -14,7 +14,10 @@
 //                       (only the SavedModel needs it: libtensorflow reads the directory itself)
 //
 // Every loaded runtime exposes prepare(feeds) -> handle (tensor creation), run(handle) -> logits (the
-// model call: what latency measures), release(handle), and infer(ids, mask, [rows, width]) = all three.
+// model call: what latency measures), release(handle), and infer(ids, mask, [rows, width], typeIds) = all
+// three. Models take input_ids and attention_mask, and token_type_ids where the architecture uses them
+// (BERT, MobileBERT, ALBERT; qaport/architectures.py): rt.usesTokenTypes says so, and infer() then needs
+// typeIds (an Int32Array of the same rows x width); for the others typeIds is ignored.
 // Outputs are mapped to start_logits / end_logits by name (the manifest's output_names), never by
 // position: onnxruntime lists them alphabetically and TF.js names them Identity / Identity_1.
 
@@ -25,7 +28,9 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const LOGICAL_OUTPUTS = ['start_logits', 'end_logits'];
-export const LOGICAL_INPUTS = ['input_ids', 'attention_mask'];
+export const LOGICAL_INPUTS = ['input_ids', 'attention_mask']; // every model takes these
+export const TOKEN_TYPE_IDS = 'token_type_ids'; // and BERT, MobileBERT and ALBERT this one too
+export const ALL_INPUTS = [...LOGICAL_INPUTS, TOKEN_TYPE_IDS];
 export const FORMAT_KINDS = ['onnx', 'tfjs', 'savedmodel'];
 export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'];
 /** The runtime vocabulary shared with Python (validate/validation.py) and the benchmark. */
@@ -139,10 +144,12 @@ function fixedLengthOf(inputs) {
 
 function checkInputs(inputs, what) {
   const names = inputs.map((i) => i.name);
-  const odd = names.filter((n) => !LOGICAL_INPUTS.includes(n));
+  const odd = names.filter((n) => !ALL_INPUTS.includes(n));
   const missing = LOGICAL_INPUTS.filter((n) => !names.includes(n));
   if (odd.length || missing.length) {
-    throw new IntegrityError(`${what} takes inputs ${names.join(', ')}; expected ${LOGICAL_INPUTS.join(', ')}`);
+    throw new IntegrityError(
+      `${what} takes inputs ${names.join(', ')}; expected ${LOGICAL_INPUTS.join(', ')} (and ${TOKEN_TYPE_IDS} where the model uses them)`,
+    );
   }
 }
 
@@ -167,15 +174,21 @@ function narrow(t, rows, from, width) {
  */
 function finish(rt) {
   rt.fixedLength = fixedLengthOf(rt.inputs);
-  rt.infer = async (ids, mask, shape) => {
+  rt.usesTokenTypes = rt.inputs.some((i) => i.name === TOKEN_TYPE_IDS);
+  rt.infer = async (ids, mask, shape, typeIds = null) => {
     const [rows, width] = shape;
     const fixed = rt.fixedLength;
     if (fixed !== null && width > fixed) throw new QAError(`${width} tokens do not fit the model's fixed length ${fixed}`);
     const to = fixed ?? width;
-    const feeds = {
-      input_ids: { shape: [rows, to], dtype: 'int32', data: to === width ? toInt32(ids) : widen(toInt32(ids), rows, width, to) },
-      attention_mask: { shape: [rows, to], dtype: 'int32', data: to === width ? toInt32(mask) : widen(toInt32(mask), rows, width, to) },
-    };
+    const feed = (data) => ({ shape: [rows, to], dtype: 'int32', data: to === width ? toInt32(data) : widen(toInt32(data), rows, width, to) });
+    const feeds = { input_ids: feed(ids), attention_mask: feed(mask) };
+    if (rt.usesTokenTypes) {
+      if (typeIds === null || typeIds === undefined) {
+        throw new QAError(`the model takes ${TOKEN_TYPE_IDS} (inputs: ${rt.inputs.map((i) => i.name).join(', ')}); pass typeIds to infer()`);
+      }
+      if (typeIds.length !== rows * width) throw new QAError(`typeIds has ${typeIds.length} values; ${rows} x ${width} expected`);
+      feeds[TOKEN_TYPE_IDS] = feed(typeIds);
+    }
     const handle = rt.prepare(feeds);
     try {
       const out = await rt.run(handle);

@@ -18,9 +18,17 @@ import numpy.typing as npt
 import psutil
 
 from qaport import decode
+from qaport.architectures import ALL_INPUTS, DEFAULT_INPUTS, TOKEN_TYPE_IDS
 from qaport.errors import QaportError
 
 Logits = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
+Ints = npt.NDArray[np.int32]
+
+
+def record_inputs(record: dict[str, Any]) -> tuple[str, ...]:
+    """The inputs a format takes, from its manifest record's signature (older manifests: DistilBERT's two)."""
+    signature = record.get("signature", {}).get("inputs", {})
+    return tuple(n for n in ALL_INPUTS if n in signature) or DEFAULT_INPUTS
 
 
 class RunnerError(QaportError, RuntimeError):
@@ -41,7 +49,13 @@ class Runner(ABC):
         self.tokenizer_path = tokenizer_path
         self.load_seconds = 0.0
         self.fixed_length: int | None = None
+        self.inputs: tuple[str, ...] = record_inputs(record)
         self._tokenizer: Any = None
+
+    @property
+    def uses_token_types(self) -> bool:
+        """Whether the model takes token_type_ids (BERT, MobileBERT, ALBERT), so callers must feed them."""
+        return TOKEN_TYPE_IDS in self.inputs
 
     # -- lifecycle -------------------------------------------------------------------------
     def activate(self) -> None:
@@ -62,21 +76,44 @@ class Runner(ABC):
         self.deactivate()
 
     # -- inference -------------------------------------------------------------------------
-    def infer(self, input_ids: npt.NDArray[np.int32], attention_mask: npt.NDArray[np.int32]) -> Logits:
-        if input_ids.shape != attention_mask.shape or input_ids.ndim != 2:
-            msg = f"input_ids {input_ids.shape} and attention_mask {attention_mask.shape} must be equal 2-D shapes"
-            raise ValueError(msg)
-        ids, mask = self._pad(input_ids.astype(np.int32), attention_mask.astype(np.int32))
-        start, end = self._infer(ids, mask)
+    def infer(self, input_ids: Ints, attention_mask: Ints, token_type_ids: Ints | None = None) -> Logits:
+        """Logits of a batch. ``token_type_ids`` is required when the model takes them (``uses_token_types``)
+        and ignored when it does not (DistilBERT, RoBERTa), so one caller serves every architecture."""
+        ids, mask, types = self._feeds(input_ids, attention_mask, token_type_ids)
+        start, end = self._infer(ids, mask, types)
         width = input_ids.shape[1]
         return np.asarray(start, np.float32)[:, :width], np.asarray(end, np.float32)[:, :width]
 
     def timed(
-        self, input_ids: npt.NDArray[np.int32], attention_mask: npt.NDArray[np.int32], warmup: int, runs: int
+        self,
+        input_ids: Ints,
+        attention_mask: Ints,
+        warmup: int,
+        runs: int,
+        *,
+        token_type_ids: Ints | None = None,
     ) -> list[float]:
         """Milliseconds of the model call alone, after ``warmup`` untimed calls."""
-        ids, mask = self._pad(input_ids.astype(np.int32), attention_mask.astype(np.int32))
-        return self._timed(ids, mask, warmup, runs)
+        ids, mask, types = self._feeds(input_ids, attention_mask, token_type_ids)
+        return self._timed(ids, mask, warmup, runs, types)
+
+    def _feeds(self, input_ids: Ints, attention_mask: Ints, token_type_ids: Ints | None) -> tuple[Any, Any, Any]:
+        if input_ids.shape != attention_mask.shape or input_ids.ndim != 2:
+            msg = f"input_ids {input_ids.shape} and attention_mask {attention_mask.shape} must be equal 2-D shapes"
+            raise ValueError(msg)
+        types = None
+        if self.uses_token_types:
+            if token_type_ids is None:
+                msg = (
+                    f"{self.name} takes token_type_ids ({', '.join(self.inputs)}); pass them "
+                    "(decode.encode gives them per window)"
+                )
+                raise ValueError(msg)
+            if token_type_ids.shape != input_ids.shape:
+                msg = f"token_type_ids {token_type_ids.shape} must have the shape of input_ids {input_ids.shape}"
+                raise ValueError(msg)
+            types = token_type_ids.astype(np.int32)
+        return self._pad(input_ids.astype(np.int32), attention_mask.astype(np.int32), types)
 
     def answer(self, question: str, context: str, warmup: int = 0, runs: int = 1) -> tuple[decode.Answer, list[float]]:
         """End to end per question (tokenise, infer, decode), timed in the runtime's own process."""
@@ -86,22 +123,22 @@ class Runner(ABC):
         return int(psutil.Process().memory_info().rss)
 
     # -- defaults --------------------------------------------------------------------------
-    def _pad(self, ids: npt.NDArray[np.int32], mask: npt.NDArray[np.int32]) -> tuple[Any, Any]:
+    def _pad(self, ids: Ints, mask: Ints, types: Ints | None = None) -> tuple[Any, Any, Any]:
         if self.fixed_length is None or ids.shape[1] == self.fixed_length:
-            return ids, mask
+            return ids, mask, types
         if ids.shape[1] > self.fixed_length:
             msg = f"{ids.shape[1]} tokens do not fit the fixed length {self.fixed_length}"
             raise ValueError(msg)
-        pad = self.fixed_length - ids.shape[1]
-        return np.pad(ids, ((0, 0), (0, pad))), np.pad(mask, ((0, 0), (0, pad)))
+        pad = ((0, 0), (0, self.fixed_length - ids.shape[1]))
+        return np.pad(ids, pad), np.pad(mask, pad), (np.pad(types, pad) if types is not None else None)
 
-    def _timed(self, ids: Any, mask: Any, warmup: int, runs: int) -> list[float]:
+    def _timed(self, ids: Any, mask: Any, warmup: int, runs: int, types: Any = None) -> list[float]:
         for _ in range(warmup):
-            self._infer(ids, mask)
+            self._infer(ids, mask, types)
         times = []
         for _ in range(runs):
             start = time.perf_counter()
-            self._infer(ids, mask)
+            self._infer(ids, mask, types)
             times.append((time.perf_counter() - start) * 1000.0)
         return times
 
@@ -118,17 +155,24 @@ class Runner(ABC):
         times = []
         for i in range(warmup + runs):
             start = time.perf_counter()
-            result = decode.answer(self.infer, self.tokenizer, question, context)
+            result = self._decode_answer(question, context)
             if i >= warmup:
                 times.append((time.perf_counter() - start) * 1000.0)
         assert result is not None
         return result, times
 
+    def _decode_answer(self, question: str, context: str) -> decode.Answer:
+        """decode.answer over this runner; models with token types get them (``token_types=True``)."""
+        if self.uses_token_types:
+            return decode.answer(self.infer, self.tokenizer, question, context, token_types=True)  # type: ignore[call-arg,arg-type,unused-ignore]
+        return decode.answer(self.infer, self.tokenizer, question, context)
+
     @abstractmethod
     def _activate(self) -> None: ...
 
     @abstractmethod
-    def _infer(self, ids: Any, mask: Any) -> Logits: ...
+    def _infer(self, ids: Any, mask: Any, types: Any = None) -> Logits:
+        """``types`` is the token_type_ids batch when the model takes them, else None."""
 
     def _deactivate(self) -> None:
         return None

@@ -31,7 +31,8 @@ class KerasRunner(Runner):
         from convert.savedmodel_export import serving_function
 
         self._fn = serving_function(self.loaded.model)
+        self.inputs = self.loaded.arch.inputs
 
-    def _infer(self, ids: Any, mask: Any) -> Logits:
-        out = self._fn(ids, mask)
+    def _infer(self, ids: Any, mask: Any, types: Any = None) -> Logits:
+        out = self._fn(ids, mask) if types is None else self._fn(ids, mask, types)
         return out["start_logits"].numpy(), out["end_logits"].numpy()

@@ -71,12 +71,12 @@ class NodeRunner(Runner):
         except NodeRuntimeError as exc:
             raise RunnerError(one_line(exc, self._node.stderr_tail())) from exc
 
-    def _infer(self, ids: Any, mask: Any) -> Logits:
-        start, end, _ = self._call(lambda: self._node.infer(ids, mask))
+    def _infer(self, ids: Any, mask: Any, types: Any = None) -> Logits:
+        start, end, _ = self._call(lambda: self._node.infer(ids, mask, token_type_ids=types))
         return start, end
 
-    def _timed(self, ids: Any, mask: Any, warmup: int, runs: int) -> list[float]:
-        _, _, times = self._call(lambda: self._node.infer(ids, mask, warmup=warmup, runs=runs))
+    def _timed(self, ids: Any, mask: Any, warmup: int, runs: int, types: Any = None) -> list[float]:
+        _, _, times = self._call(lambda: self._node.infer(ids, mask, warmup=warmup, runs=runs, token_type_ids=types))
         return list(times)
 
     def _answer(self, question: str, context: str, warmup: int, runs: int) -> tuple[Any, list[float]]:

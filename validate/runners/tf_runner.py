@@ -19,10 +19,13 @@ class SavedModelRunner(Runner):
         shape = self.record["signature"]["inputs"]["input_ids"]["shape"]
         self.fixed_length = shape[1] if len(shape) == 2 and shape[1] > 0 else None
 
-    def _infer(self, ids: Any, mask: Any) -> Logits:
+    def _infer(self, ids: Any, mask: Any, types: Any = None) -> Logits:
         import tensorflow as tf
 
-        out = self._fn(input_ids=tf.constant(ids), attention_mask=tf.constant(mask))
+        feeds = {"input_ids": tf.constant(ids), "attention_mask": tf.constant(mask)}
+        if types is not None:
+            feeds["token_type_ids"] = tf.constant(types)
+        out = self._fn(**feeds)
         return logical({k: v.numpy() for k, v in out.items()}, self.record["output_names"])
 
     def _deactivate(self) -> None:
