@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from convert.formats import FORMATS, parse_formats
+from qaport.architectures import RANDOM_MODELS, SUPPORTED_CLASSES
 from qaport.boundary import entry_point
 
 ARTIFACTS = Path("artifacts")
@@ -15,11 +16,17 @@ ARTIFACTS = Path("artifacts")
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m convert",
-        description="Convert a Keras DistilBERT QA model to SavedModel, TF.js and ONNX, with a manifest.",
+        description=(
+            "Convert a Keras question-answering model (DistilBERT, BERT, RoBERTa, MobileBERT or ALBERT) "
+            "to SavedModel, TF.js and ONNX, with a manifest."
+        ),
     )
     p.add_argument(
         "--model",
-        help="Hub id, local save_pretrained() directory, or random:distilbert-base-cased (default: embedded model)",
+        help=(
+            f"Hub id or local save_pretrained() directory of a {SUPPORTED_CLASSES} checkpoint, "
+            f"or random:NAME with NAME one of {', '.join(RANDOM_MODELS)} (default: the embedded model)"
+        ),
     )
     p.add_argument("--out", type=Path, help="artifact directory (default: artifacts/<model-name>)")
     p.add_argument("--formats", help=f"comma-separated subset of: {', '.join(FORMATS)} (default: all)")
@@ -49,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fixed_length is not None and not 8 <= args.fixed_length <= 512:
         from qaport.errors import UsageError
 
-        msg = f"--fixed-length {args.fixed_length} is outside 8..512 (DistilBERT has 512 positions)"
+        msg = f"--fixed-length {args.fixed_length} is outside 8..512 (the models have 512 positions)"
         raise UsageError(msg)
     from convert.conversion import raise_for_failures, run_conversion
     from convert.sources import load_model

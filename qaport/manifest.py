@@ -100,6 +100,14 @@ def load_manifest(root: Path) -> dict[str, Any]:
     return doc
 
 
+def model_inputs(doc: dict[str, Any]) -> tuple[str, ...]:
+    """The model inputs the manifest records (``architecture.inputs``); older manifests, written before
+    qaport took more than DistilBERT, mean DistilBERT's ``input_ids``, ``attention_mask``."""
+    from qaport.architectures import inputs_of
+
+    return inputs_of(doc)
+
+
 def all_entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
     entries = list(doc.get("files", []))
     for fmt in doc.get("formats", {}).values():
