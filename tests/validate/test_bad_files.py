@@ -1,0 +1,91 @@
+"""Bad examples files and missing artifact files through ``python -m validate``.
+
+Set QAPORT_RELIABILITY_DIR to an already converted default-model directory to skip the conversion.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import (
+    copy_artifacts,
+    error_lines,
+    run_cli,
+)
+
+# =======================================================================================================
+# 3. Files. Covered: bad JSON line / missing field at the loader (test_squad); modified and extra files
+#    and ../ or absolute manifest paths in validation (test_validate); modified and extra files before
+#    packaging (test_publish). Added: the examples file through the CLI (SQuAD entries named, wrong
+#    types and non-UTF-8 files without a traceback), missing files (validation and packaging), unsafe
+#    manifest paths before packaging and in the npm client, unlisted or truncated files in the client.
+# =======================================================================================================
+BAD_EXAMPLES = {
+    "jsonl-bad-line.jsonl": (
+        '{"question": "Who?", "context": "Tigers."}\n\n{"question": "Who?", "context": "x"\n',
+        r"line 3: not valid JSON",
+    ),
+    "jsonl-missing-context.jsonl": (
+        '{"question": "Who?", "context": "Tigers."}\n{"question": "Who won?"}\n',
+        r"line 2: field 'context' is missing",
+    ),
+    "jsonl-not-object.jsonl": ('["Who?", "Tigers."]\n', r"line 1: expected an object with 'question' and 'context'"),
+    "squad-truncated.json": ('{"data": [\n {"paragraphs": [\n', r"not valid JSON at line 3"),
+    "squad-missing-question.json": (
+        json.dumps({"data": [{"paragraphs": [{"context": "x", "qas": [{"question": "q?"}, {"id": "b"}]}]}]}),
+        r"data\[0\]\.paragraphs\[0\]\.qas\[1\]: field 'question' is missing",
+    ),
+    "squad-paragraph-not-object.json": (
+        json.dumps({"data": [{"paragraphs": ["just text"]}]}),
+        r"data\[0\]\.paragraphs\[0\] must be an object",
+    ),
+    "squad-answers-string.json": (
+        json.dumps({"data": [{"paragraphs": [{"context": "x", "qas": [{"question": "q?", "answers": "x"}]}]}]}),
+        r"data\[0\]\.paragraphs\[0\]\.qas\[0\] must be an object whose 'answers' is a list",
+    ),
+    "latin1.jsonl": (None, r"line 2 is not UTF-8 text \(byte 0xe9\)"),
+    "empty.jsonl": ("", r"no questions found"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_EXAMPLES))
+def test_bad_examples_file_is_one_line_naming_the_entry(artifacts: Path, tmp_path: Path, name: str) -> None:
+    text, pattern = BAD_EXAMPLES[name]
+    path = tmp_path / name
+    if text is None:
+        path.write_bytes(b'{"question": "Who?", "context": "Tigers."}\n{"question": "Qui?", "context": "Caf\xe9"}\n')
+    else:
+        path.write_text(text)
+    proc = run_cli("validate", str(artifacts), "--examples", str(path), timeout=300)
+    assert proc.returncode == 2, proc.stdout[-1000:] + proc.stderr[-2000:]
+    (line,) = error_lines(proc.stderr)
+    print(f"\n{name}: {line}")
+    assert str(path) in line and re.search(pattern, line), line
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.tf
+@pytest.mark.node
+def test_missing_file_fails_validation_naming_it(artifacts: Path, tmp_path: Path) -> None:
+    root = copy_artifacts(artifacts, tmp_path / "m")
+    (root / "vocab.txt").unlink()
+    shard = sorted((root / "tfjs").glob("*.bin"))[0]
+    shard.unlink()
+    proc = run_cli("validate", str(root), "--only", "tfjs", "--limit", "1", "--warmup", "0", timeout=900)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = json.loads((root / "report.json").read_text())
+    ran = [t for t in report["targets"] if not t.get("excluded")]
+    assert [t["id"] for t in ran] == ["tfjs@tfjs-wasm", "tfjs@tfjs-node"]
+    for target in ran:
+        assert target["status"] == "failed"
+        assert "vocab.txt is listed in the manifest but missing" in target["reason"]
+    (root / "vocab.txt").write_bytes((artifacts / "vocab.txt").read_bytes())  # now only the shard is missing
+    proc = run_cli("validate", str(root), "--only", "tfjs", "--limit", "1", "--warmup", "0", timeout=900)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = json.loads((root / "report.json").read_text())
+    for target in [t for t in report["targets"] if not t.get("excluded")]:
+        assert f"tfjs/{shard.name} is listed in the manifest but missing" in target["reason"]
