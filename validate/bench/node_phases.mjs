@@ -58,22 +58,18 @@ async function phases(runtime, tokenizer, clock, item, runs) {
     const enc = await qa.encode(tokenizer, item.question, item.context);
     const t1 = performance.now();
     const [rows, width] = enc.shape;
-    const plan = qa.callPlan(enc.windows.map((w) => w.inputIds.length), qa.MAX_BATCH_WINDOWS, qa.soloWidthFor(runtime.format));
     let tensors = 0;
     let run = 0;
     let release = 0;
     const copy0 = clock.ms;
-    const start = new Float32Array(rows * width);
-    const end = new Float32Array(rows * width);
-    for (const [r, n, w] of plan) {
-      const ids = new Int32Array(n * w);
-      const mask = new Int32Array(n * w);
-      for (let k = 0; k < n; k++) {
-        ids.set(enc.inputIds.subarray((r + k) * width, (r + k) * width + w), k * w);
-        mask.set(enc.attentionMask.subarray((r + k) * width, (r + k) * width + w), k * w);
-      }
+    // the windows reach the model exactly as the runner and the client send them (qa.inferInChunks),
+    // with each call's tensor creation, model call and release timed apart
+    const call = async (ids, mask, n, w, types) => {
+      const feed = (data) => ({ shape: [n, w], dtype: 'int32', data });
+      const feeds = { input_ids: feed(ids), attention_mask: feed(mask) };
+      if (runtime.usesTokenTypes) feeds.token_type_ids = feed(types);
       const a = performance.now();
-      const handle = runtime.prepare({ input_ids: { shape: [n, w], dtype: 'int32', data: ids }, attention_mask: { shape: [n, w], dtype: 'int32', data: mask } });
+      const handle = runtime.prepare(feeds);
       const b = performance.now();
       const out = await runtime.run(handle);
       const c = performance.now();
@@ -81,14 +77,13 @@ async function phases(runtime, tokenizer, clock, item, runs) {
       release += performance.now() - c;
       tensors += b - a;
       run += c - b;
-      for (let k = 0; k < n; k++) {
-        start.set(out.start_logits.data.subarray(k * w, (k + 1) * w), (r + k) * width);
-        end.set(out.end_logits.data.subarray(k * w, (k + 1) * w), (r + k) * width);
-      }
-    }
+      return { start: out.start_logits, end: out.end_logits };
+    };
+    const solo = qa.soloWidthFor(runtime.format);
+    const logits = await qa.inferInChunks(call, enc.inputIds, enc.attentionMask, rows, width, qa.MAX_BATCH_WINDOWS, solo, enc.typeIds);
     const copy = clock.ms - copy0;
     const t2 = performance.now();
-    qa.decode(enc, { data: start, shape: [rows, width] }, { data: end, shape: [rows, width] }, item.context);
+    qa.decode(enc, logits.start, logits.end, item.context);
     const t3 = performance.now();
     if (i === 0) continue; // warm-up
     rec.tokenise.push(t1 - t0);
@@ -106,7 +101,7 @@ async function timeInfer(runtime, ids, mask, shape, runs) {
   const times = [];
   for (let i = 0; i < runs + 1; i++) {
     const t0 = performance.now();
-    await runtime.infer(ids, mask, shape);
+    await runtime.infer(ids, mask, shape, new Int32Array(ids.length));
     if (i > 0) times.push(performance.now() - t0);
   }
   return median(times);
@@ -138,10 +133,10 @@ async function main() {
     const batched = [];
     for (let i = 0; i < Math.max(2, runs - 1); i++) {
       let t = performance.now();
-      await qa.inferInChunks((a, b, n, w) => runtime.infer(a, b, [n, w]), enc.inputIds, enc.attentionMask, ...enc.shape, qa.MAX_BATCH_WINDOWS, qa.SOLO_WIDTH);
+      await qa.inferInChunks((a, b, n, w, t) => runtime.infer(a, b, [n, w], t), enc.inputIds, enc.attentionMask, ...enc.shape, qa.MAX_BATCH_WINDOWS, qa.SOLO_WIDTH, enc.typeIds);
       planned.push(performance.now() - t);
       t = performance.now();
-      await runtime.infer(enc.inputIds, enc.attentionMask, enc.shape);
+      await runtime.infer(enc.inputIds, enc.attentionMask, enc.shape, enc.typeIds);
       batched.push(performance.now() - t);
     }
     // per_window: full-length windows one per call (qa.SOLO_WIDTH), whatever this runtime's rule is
