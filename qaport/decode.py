@@ -145,7 +145,7 @@ def _softmax_masked(logits: npt.NDArray[np.float64], allowed: npt.NDArray[np.boo
     return e / e.sum()
 
 
-def _allowed(window: Window, cls_id: int | None) -> npt.NDArray[np.bool_]:
+def candidate_mask(window: Window, cls_id: int | None) -> npt.NDArray[np.bool_]:
     """The pipeline's ``p_mask == 0``: context tokens, and every token equal to the cls token."""
     allowed = np.array([s == 1 for s in window.sequence_ids], dtype=bool)
     if cls_id is None:
@@ -160,7 +160,7 @@ def _probabilities(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """Softmax of the window's start and end logits over the allowed tokens (before [CLS] is zeroed)."""
     n = len(window.input_ids)
-    allowed = _allowed(window, cls_id)
+    allowed = candidate_mask(window, cls_id)
     p_start = _softmax_masked(np.asarray(start_logits, dtype=np.float64)[:n], allowed)
     p_end = _softmax_masked(np.asarray(end_logits, dtype=np.float64)[:n], allowed)
     return p_start, p_end, allowed

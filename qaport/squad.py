@@ -1,4 +1,12 @@
-"""Examples (SQuAD v1.1 JSON or JSON lines) and SQuAD v1.1's official EM / F1."""
+"""Examples (SQuAD v1.1 / v2.0 JSON or JSON lines) and the official SQuAD EM / F1.
+
+SQuAD 2.0 adds unanswerable questions: ``is_impossible`` with empty ``answers`` in its JSON (a file whose
+``version`` starts with ``v2``, or any question carrying ``is_impossible``), and in JSON lines an entry
+with ``"is_impossible": true`` or an explicit empty ``"answers": []`` (a missing ``answers`` still means
+"no gold answer": the question is answered but not scored). They are scored as evaluate-v2.0.py scores
+them: the no-answer prediction is the empty text, and an unanswerable question scores EM = F1 = 1 exactly
+when the prediction is empty (after normalisation). ``evaluate`` then also splits HasAns / NoAns.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qaport.errors import QaportError
 
@@ -26,6 +35,28 @@ class Example:
     context: str
     answers: list[str] = field(default_factory=list)
     answer_starts: list[int] = field(default_factory=list)
+    is_impossible: bool = False  # SQuAD 2.0: unanswerable, the right prediction is the empty text
+
+    @property
+    def has_gold(self) -> bool:
+        """Scored in EM/F1: it has gold answers, or is unanswerable (gold: no answer)."""
+        return bool(self.answers) or self.is_impossible
+
+
+def has_unanswerable(examples: Iterable[Example]) -> bool:
+    """Whether these are SQuAD 2.0 examples (some unanswerable): decode them with handle_impossible_answer."""
+    return any(ex.is_impossible for ex in examples)
+
+
+def _impossible(flag: object, answers: list[str], squad2: bool, where: str) -> bool:
+    """SQuAD 2.0's verdict for one question: unanswerable when flagged, or (v2 files) without answers."""
+    if flag is not None and not isinstance(flag, bool):
+        msg = f"{where}: is_impossible must be true or false, got {flag!r}"
+        raise ExamplesError(msg)
+    if flag and any(normalize_answer(a) for a in answers):
+        msg = f"{where}: is_impossible is true but answers lists {answers[:3]!r}; an unanswerable question has none"
+        raise ExamplesError(msg)
+    return bool(flag) or (squad2 and not any(normalize_answer(a) for a in answers))
 
 
 def _require(entry: Mapping[str, object], key: str, where: str) -> str:
@@ -44,12 +75,23 @@ def _answer_start(ans: Mapping[str, object], where: str) -> int:
     raise ExamplesError(msg)
 
 
+def _flags_impossible(data: list[object]) -> bool:
+    """Whether any question of a SQuAD JSON ``data`` list carries ``is_impossible`` (a v2.0 file)."""
+    for article in data:
+        for para in (article.get("paragraphs") or []) if isinstance(article, dict) else []:
+            for qa in (para.get("qas") or []) if isinstance(para, dict) else []:
+                if isinstance(qa, dict) and "is_impossible" in qa:
+                    return True
+    return False
+
+
 def _from_squad(doc: Mapping[str, object], path: Path) -> list[Example]:
     """Every level's type is checked as it is read, so a mis-shaped entry is named, never a traceback."""
     data = doc.get("data")
     if not isinstance(data, list):
         msg = f"{path}: SQuAD JSON needs a top-level 'data' list"
         raise ExamplesError(msg)
+    squad2 = str(doc.get("version", "")).lstrip("v").startswith("2") or _flags_impossible(data)
     out: list[Example] = []
     for a, article in enumerate(data):
         paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
@@ -69,13 +111,15 @@ def _from_squad(doc: Mapping[str, object], path: Path) -> list[Example]:
                 if not isinstance(answers, list) or not all(isinstance(x, dict) for x in answers):
                     msg = f"{qwhere} must be an object whose 'answers' is a list of {{text, answer_start}}"
                     raise ExamplesError(msg)
+                texts = [_require(ans, "text", f"{qwhere}.answers") for ans in answers]
                 out.append(
                     Example(
                         id=str(qa.get("id", f"{a}-{p}-{q}")),
                         question=_require(qa, "question", qwhere),
                         context=context,
-                        answers=[_require(ans, "text", f"{qwhere}.answers") for ans in answers],
+                        answers=texts,
                         answer_starts=[_answer_start(ans, f"{qwhere}.answers") for ans in answers],
+                        is_impossible=_impossible(qa.get("is_impossible"), texts, squad2, qwhere),
                     )
                 )
     return out
@@ -95,6 +139,7 @@ def _from_jsonl(text: str, path: Path) -> list[Example]:
         if not isinstance(entry, dict):
             msg = f"{where}: expected an object with 'question' and 'context'"
             raise ExamplesError(msg)
+        given = "answers" in entry  # given and empty: SQuAD 2.0's unanswerable; missing: no gold
         answers = entry.get("answers", [])
         if isinstance(answers, str):
             answers = [answers]
@@ -102,19 +147,22 @@ def _from_jsonl(text: str, path: Path) -> list[Example]:
             msg = f"{where}: 'answers' must be a list of strings"
             raise ExamplesError(msg)
         texts = [a if isinstance(a, str) else _require(a, "text", where) for a in answers]
+        impossible = _impossible(entry.get("is_impossible"), texts, given, where)
         out.append(
             Example(
                 id=str(entry.get("id", n)),
                 question=_require(entry, "question", where),
                 context=_require(entry, "context", where),
-                answers=texts,
+                answers=[] if impossible else texts,
+                is_impossible=impossible,
             )
         )
     return out
 
 
 def load_examples(path: str | Path) -> list[Example]:
-    """Read SQuAD v1.1 JSON (``{"data": [...]}``) or JSON lines of ``{question, context, answers?}``."""
+    """Read SQuAD v1.1 / v2.0 JSON (``{"data": [...]}``) or JSON lines of ``{question, context, answers?,
+    is_impossible?}``."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -137,12 +185,12 @@ def load_examples(path: str | Path) -> list[Example]:
     else:
         examples = _from_jsonl(text, path)
     if not examples:
-        msg = f"{path}: no questions found (expected SQuAD v1.1 JSON or JSON lines)"
+        msg = f"{path}: no questions found (expected SQuAD v1.1 / v2.0 JSON or JSON lines)"
         raise ExamplesError(msg)
     return examples
 
 
-# --- SQuAD v1.1 official evaluation (normalisation and scoring as in evaluate-v1.1.py) ---
+# --- SQuAD official evaluation (normalisation and scoring as in evaluate-v1.1.py and evaluate-v2.0.py) ---
 
 
 def normalize_answer(s: str) -> str:
@@ -156,6 +204,8 @@ def normalize_answer(s: str) -> str:
 def _f1_one(prediction: str, gold: str) -> float:
     pred_tokens = normalize_answer(prediction).split()
     gold_tokens = normalize_answer(gold).split()
+    if not pred_tokens or not gold_tokens:  # evaluate-v2.0.py: no answer scores 1 against no answer
+        return float(pred_tokens == gold_tokens)
     common = collections.Counter(pred_tokens) & collections.Counter(gold_tokens)
     num_same = sum(common.values())
     if num_same == 0:
@@ -173,17 +223,37 @@ def f1(prediction: str, golds: Iterable[str]) -> float:
     return max((_f1_one(prediction, g) for g in golds), default=0.0)
 
 
-def evaluate(predictions: Mapping[str, str], examples: Iterable[Example]) -> dict[str, float]:
-    """EM and F1 in percent over the examples that have gold answers."""
-    em_total = f1_total = 0.0
-    count = 0
-    for ex in examples:
-        if not ex.answers:
-            continue
-        pred = predictions.get(ex.id, "")
-        em_total += exact_match(pred, ex.answers)
-        f1_total += f1(pred, ex.answers)
-        count += 1
+def _golds(ex: Example) -> list[str]:
+    """evaluate-v2.0.py's gold answers: the non-empty ones, or [""] (no answer) when there are none."""
+    if ex.is_impossible:
+        return [""]
+    return [g for g in ex.answers if normalize_answer(g)] or [""]
+
+
+def _percent(em_total: float, f1_total: float, count: int) -> dict[str, float]:
     if count == 0:
         return {"exact_match": 0.0, "f1": 0.0, "count": 0}
     return {"exact_match": 100.0 * em_total / count, "f1": 100.0 * f1_total / count, "count": count}
+
+
+def evaluate(predictions: Mapping[str, str], examples: Iterable[Example]) -> dict[str, Any]:
+    """EM and F1 in percent over the examples with gold answers or unanswerable (``has_gold``); a missing
+    prediction is the empty text (no answer). With unanswerable questions, ``has_answer`` and
+    ``no_answer`` give the split (evaluate-v2.0.py's HasAns / NoAns), each ``{exact_match, f1, count}``."""
+    totals = {True: [0.0, 0.0, 0], False: [0.0, 0.0, 0]}  # has answer -> EM, F1, count
+    for ex in examples:
+        if not ex.has_gold:
+            continue
+        pred = predictions.get(ex.id, "")
+        golds = _golds(ex)
+        t = totals[not ex.is_impossible]
+        t[0] += exact_match(pred, golds)
+        t[1] += f1(pred, golds)
+        t[2] += 1
+    em_total = totals[True][0] + totals[False][0]
+    f1_total = totals[True][1] + totals[False][1]
+    out: dict[str, Any] = _percent(em_total, f1_total, int(totals[True][2] + totals[False][2]))
+    if totals[False][2]:
+        out["has_answer"] = _percent(totals[True][0], totals[True][1], int(totals[True][2]))
+        out["no_answer"] = _percent(totals[False][0], totals[False][1], int(totals[False][2]))
+    return out

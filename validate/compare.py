@@ -1,4 +1,10 @@
-"""Comparison of a format against the reference: logits per output, answers, EM/F1 (statistics, no verdict)."""
+"""Comparison of a format against the reference: logits per output, answers, EM/F1 (statistics, no verdict).
+
+With ``handle_impossible_answer`` (SQuAD 2.0 models and examples), the answers include the null answer
+(text ""), and the "no answer" verdict is compared on its own: a format that answers where the reference
+says no answer, or the reverse, disagrees (never a tie, whatever the scores), and the tally counts the
+reference's and the format's no-answer verdicts and the flips between them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qaport.decode import Answer, Encoded, decode_candidates
+from qaport.decode import Answer, Encoded, decode_candidates, is_no_answer, null_score
 from qaport.squad import Example, evaluate
 
 # Defaults per precision, per output: the bound on the precision's judged logit statistic
@@ -85,6 +91,16 @@ class AnswerTally:
     tie: int = 0
     disagree: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)
+    # handle_impossible_answer only: how often the reference / the target said "no answer", and how
+    # often exactly one of them did (each flip is also a disagreement)
+    no_answer: dict[str, int] | None = None
+
+    def count_no_answer(self, ref: Answer, got: Answer) -> None:
+        tally = self.no_answer if self.no_answer is not None else {"reference": 0, "target": 0, "flipped": 0}
+        tally["reference"] += is_no_answer(ref)
+        tally["target"] += is_no_answer(got)
+        tally["flipped"] += is_no_answer(ref) != is_no_answer(got)
+        self.no_answer = tally
 
     @property
     def total(self) -> int:
@@ -95,17 +111,32 @@ class AnswerTally:
         return (self.agree + self.tie) / self.total if self.total else 1.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "agree": self.agree,
             "tie": self.tie,
             "disagree": self.disagree,
             "agreement": self.agreement,
             "disagreements": self.examples[:10],
         }
+        if self.no_answer is not None:
+            out["no_answer"] = dict(self.no_answer)
+        return out
 
 
-def reference_score(encoded: Encoded, start: Any, end: Any, context: str, text: str, max_answer_len: int) -> float:
-    """The reference model's (merged) score for an answer text; 0 when it is not among its candidates."""
+def reference_score(
+    encoded: Encoded,
+    start: Any,
+    end: Any,
+    context: str,
+    text: str,
+    max_answer_len: int,
+    *,
+    handle_impossible_answer: bool = False,
+) -> float:
+    """The reference model's (merged) score for an answer text; 0 when it is not among its candidates.
+    With ``handle_impossible_answer``, the null answer's score for ``""``."""
+    if handle_impossible_answer and text == "":
+        return null_score(encoded, start, end)
     for cand in decode_candidates(encoded, start, end, context, max_answer_len=max_answer_len):
         if cand.text.lower() == text.lower():
             return cand.score
@@ -122,10 +153,14 @@ def classify(
     *,
     max_answer_len: int,
     tie_tolerance: float = TIE_TOLERANCE,
+    handle_impossible_answer: bool = False,
 ) -> str:
-    """``agree`` (same text and offsets), ``tie`` (the reference scores both within tolerance) or ``disagree``."""
+    """``agree`` (same text and offsets), ``tie`` (the reference scores both within tolerance) or ``disagree``.
+    With ``handle_impossible_answer``, a different "no answer" verdict is always ``disagree``."""
     if (got.text, got.start, got.end) == (ref.text, ref.start, ref.end):
         return "agree"
+    if handle_impossible_answer and is_no_answer(got) != is_no_answer(ref):
+        return "disagree"
     alt = reference_score(encoded, ref_start, ref_end, context, got.text, max_answer_len)
     if got.text.lower() == ref.text.lower() or abs(ref.score - alt) <= tie_tolerance:
         return "tie"
@@ -133,8 +168,8 @@ def classify(
 
 
 def gold_scores(predictions: dict[str, str], examples: list[Example]) -> dict[str, float] | None:
-    """EM/F1 over the examples with gold answers; None when there are none (nothing was measured)."""
-    gold = [ex for ex in examples if ex.answers]
+    """EM/F1 over the examples with gold answers (SQuAD 2.0: or unanswerable); None when there are none."""
+    gold = [ex for ex in examples if ex.has_gold]
     return evaluate(predictions, gold) if gold else None
 
 
@@ -150,9 +185,11 @@ def compare_outputs(
     ref_gold: dict[str, float] | None,
     max_answer_len: int,
     tie_tolerance: float = TIE_TOLERANCE,
+    handle_impossible_answer: bool = False,
 ) -> dict[str, Any]:
     """The statistics of one target against the reference: logits per output, answers, EM/F1 and
-    their change. ``scored`` are the examples whose gold answers count (not the latency texts)."""
+    their change. ``scored`` are the examples whose gold answers count (not the latency texts).
+    ``handle_impossible_answer``: the answers were decoded with it (the no-answer verdict is compared)."""
     stats = {"start_logits": LogitStats(), "end_logits": LogitStats()}
     tally = AnswerTally()
     for i, (ex, enc) in enumerate(zip(examples, encoded, strict=True)):
@@ -169,8 +206,11 @@ def compare_outputs(
             ex.context,
             max_answer_len=max_answer_len,
             tie_tolerance=tie_tolerance,
+            handle_impossible_answer=handle_impossible_answer,
         )
         setattr(tally, kind, getattr(tally, kind) + 1)
+        if handle_impossible_answer:
+            tally.count_no_answer(ref_answers[i], answers[i])
         if kind == "disagree":
             tally.examples.append({"id": ex.id, "reference": ref_answers[i].as_dict(), "got": answers[i].as_dict()})
     gold = gold_scores({ex.id: a.text for ex, a in zip(examples, answers, strict=True)}, scored)

@@ -174,8 +174,10 @@ def judge(stats: dict[str, Any], criteria: Criteria) -> Verdict:
         rate = float(answers["agreement"])
         upper = agreement_upper_bound(total - answers["disagree"], total)
         if upper < criteria.agreement:
+            flipped = (answers.get("no_answer") or {}).get("flipped", 0)
+            flips = f", {flipped} of them a different no-answer verdict" if flipped else ""
             reasons.append(
-                f"answers agree {rate:.1%} (disagree {answers['disagree']} of {total}; 95% upper bound "
+                f"answers agree {rate:.1%} (disagree {answers['disagree']} of {total}{flips}; 95% upper bound "
                 f"{upper:.1%}) < required {criteria.agreement:.0%}"
             )
     else:

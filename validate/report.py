@@ -45,6 +45,9 @@ def _gold(entry: dict[str, Any]) -> str:
     delta = entry.get("gold_delta")
     if delta:
         text += f" ({delta['exact_match']:+.1f} / {delta['f1']:+.1f})"
+    if gold.get("no_answer"):  # SQuAD 2.0's HasAns / NoAns split
+        has, no = gold["has_answer"], gold["no_answer"]
+        text += f"; HasAns {has['exact_match']:.1f} / {has['f1']:.1f}, NoAns {no['exact_match']:.1f}"
     return text
 
 
@@ -52,7 +55,11 @@ def _answers(entry: dict[str, Any]) -> str:
     ans = entry.get("answers")
     if not ans:
         return "-"
-    return f"{ans['agree']} / {ans['tie']} / {ans['disagree']}"
+    text = f"{ans['agree']} / {ans['tie']} / {ans['disagree']}"
+    none = ans.get("no_answer")
+    if none:  # SQuAD 2.0: the no-answer verdicts (reference / this format, flips among the disagreements)
+        text += f" (no answer {none['reference']} / {none['target']}, {none['flipped']} flipped)"
+    return text
 
 
 def criteria_text(c: dict[str, Any]) -> str:
