@@ -245,6 +245,7 @@ def _load_hub(repo_id: str) -> LoadedModel:
     patterns = [
         "config.json",
         "tf_model.h5",
+        "model.safetensors",  # many QA checkpoints (deepset's) ship no TF weights; transformers loads these
         "tokenizer.json",
         "tokenizer_config.json",
         "vocab.txt",  # WordPiece

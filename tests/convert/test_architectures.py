@@ -40,6 +40,19 @@ def test_spec_covers_every_architecture_with_full_size_and_tiny_models() -> None
     }
 
 
+def test_older_manifests_mean_distilberts_two_inputs() -> None:
+    from qaport.architectures import DEFAULT_INPUTS
+    from qaport.manifest import model_inputs
+    from validate.runners.base import record_inputs
+
+    assert model_inputs({"schema_version": 1, "formats": {}}) == DEFAULT_INPUTS == ("input_ids", "attention_mask")
+    sig = {"signature": {"inputs": {"attention_mask": {}, "input_ids": {}}}}
+    assert record_inputs(sig) == DEFAULT_INPUTS
+    sig["signature"]["inputs"][TOKEN_TYPE_IDS] = {}
+    assert record_inputs(sig) == ("input_ids", "attention_mask", TOKEN_TYPE_IDS)
+    assert model_inputs({"architecture": {"inputs": list(ARCHITECTURES["albert"].inputs)}}) == record_inputs(sig)
+
+
 @pytest.fixture(scope="module", params=TINY_PER_ARCH)
 def converted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     name = request.param

@@ -300,6 +300,7 @@ async function main() {
     backend: runtime.backend,
     versions,
     inputs: runtime.inputs,
+    uses_token_types: runtime.usesTokenTypes,
     outputs: runtime.outputs,
     fixed_length: runtime.fixedLength,
     format: runtime.format,
