@@ -2,9 +2,15 @@
 
 /** One answer span. */
 export interface Answer {
-  /** The answer as it appears in the context (empty when the model found no span). */
+  /**
+   * The answer as it appears in the context; '' (start = end = 0) for the null answer of
+   * `handleImpossibleAnswer`, or when the model found no span.
+   */
   text: string;
-  /** Probability of the span: softmax(start) * softmax(end), summed over equal texts. */
+  /**
+   * Probability of the span: softmax(start) * softmax(end), summed over equal texts (the null answer:
+   * the lowest softmax(start)[0] * softmax(end)[0] over the windows, as transformers' pipeline scores it).
+   */
   score: number;
   /** Start offset in Unicode code points, as in Python (`context[start:end]`). */
   start: number;
@@ -14,6 +20,14 @@ export interface Answer {
   startUtf16: number;
   /** End offset (exclusive) in UTF-16 code units. */
   endUtf16: number;
+}
+
+/** predict()/predictBatch() options, as transformers' question-answering pipeline names them. */
+export interface PredictOptions {
+  /** How many answers, best first (default 1); above 1 the result is an array of at most topK answers. */
+  topK?: number;
+  /** SQuAD 2.0 models: return the null answer (text '') when it outscores every span (default false). */
+  handleImpossibleAnswer?: boolean;
 }
 
 export interface QAItem {
@@ -65,6 +79,10 @@ export interface QAClientInfo {
   modelDir: string;
   fixedLength: number | null;
   model: string | null;
+  /** The model's architecture (manifest model_type): distilbert, bert, roberta, mobilebert or albert. */
+  architecture: string;
+  /** Whether the model takes token_type_ids (BERT, MobileBERT, ALBERT); the client feeds them. */
+  tokenTypes: boolean;
   versions: Record<string, string | null>;
 }
 
@@ -73,9 +91,13 @@ export declare class QAClient {
   static fromOptions(options?: QAClientOptions): Promise<QAClient>;
   readonly info: QAClientInfo;
   /** The best answer of `context` for `question` (long contexts are windowed). */
-  predict(question: string, context: string): Promise<Answer>;
+  predict(question: string, context: string, options?: PredictOptions & { topK?: 1 }): Promise<Answer>;
+  /** With topK > 1: up to topK answers, best first (an array even when fewer remain). */
+  predict(question: string, context: string, options: PredictOptions): Promise<Answer | Answer[]>;
   /** Answers for many pairs, in order; windows of consecutive pairs share model calls. */
-  predictBatch(items: QAItem[]): Promise<Answer[]>;
+  predictBatch(items: QAItem[], options?: PredictOptions & { topK?: 1 }): Promise<Answer[]>;
+  /** With topK > 1: each item's answers, an array of up to topK, best first. */
+  predictBatch(items: QAItem[], options: PredictOptions): Promise<Answer[] | Answer[][]>;
   /** Free the model; awaiting is optional (never rejects). */
   dispose(): Promise<void>;
 }

@@ -1,10 +1,11 @@
-// qaport's Node.js client: extractive question answering with a DistilBERT model converted and
-// validated by qaport, on onnxruntime-node, TensorFlow.js (libtensorflow through @tensorflow/tfjs-node,
+// qaport's Node.js client: extractive question answering with a model converted and validated by
+// qaport (DistilBERT, BERT, RoBERTa, MobileBERT or ALBERT), on onnxruntime-node, TensorFlow.js (libtensorflow through @tensorflow/tfjs-node,
 // wasm or cpu backend), or the TF SavedModel on tfjs-node (the original DistilBERT + TF.js post's path).
 //
 //   import { QAClient } from '<this package>';
 //   const qa = await QAClient.fromOptions({ runtime: 'onnx', quantized: false });
 //   const { text, score, start, end } = await qa.predict(question, context);
+//   const top3 = await qa.predict(question, context, { topK: 3, handleImpossibleAnswer: true }); // an array
 //   qa.dispose();
 //
 // Tokenisation, windowing (384 tokens, stride 128) and answer decoding come from ./qa.mjs, and model
@@ -25,6 +26,7 @@ import { IntegrityError, QAError, TFJS_BACKENDS, TFJS_NODE, hasPackage, loadRunt
 export const PACKAGE_MODEL_DIR = fileURLToPath(new URL('./model/', import.meta.url));
 export const MANIFEST = 'manifest.json';
 export const { MAX_LENGTH, STRIDE, MAX_ANSWER_LEN } = qa;
+const PREDICT_OPTIONS = ['topK', 'handleImpossibleAnswer'];
 
 // The runtimes this client knows; which formats a model directory offers for them, and under which
 // options, is its manifest's client_formats (written from qaport's one registry, qaport/registry.py).
@@ -135,6 +137,16 @@ function positiveInt(value, what, min = 1) {
   return value;
 }
 
+/** predict()'s options, checked: `{ topK = 1, handleImpossibleAnswer = false }`. */
+function predictOptions(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new QAError('predict options must be an object: { topK, handleImpossibleAnswer }');
+  const unknown = Object.keys(options).filter((k) => !PREDICT_OPTIONS.includes(k));
+  if (unknown.length) throw new QAError(`unknown predict option ${unknown.join(', ')}; options: ${PREDICT_OPTIONS.join(', ')}`);
+  const { topK = 1, handleImpossibleAnswer = false } = options;
+  if (typeof handleImpossibleAnswer !== 'boolean') throw new QAError(`handleImpossibleAnswer must be true or false, got ${JSON.stringify(handleImpossibleAnswer)}`);
+  return { topK: positiveInt(topK, 'topK'), handleImpossibleAnswer };
+}
+
 function fixedLengthOf(record) {
   const shape = record.signature?.inputs?.input_ids?.shape;
   const len = Array.isArray(shape) && shape.length === 2 ? shape[1] : null;
@@ -225,7 +237,11 @@ export class QAClient {
       model: manifest.source?.name ?? null,
       versions: { node: process.versions.node, tokenizers: packageVersion('tokenizers'), ...loaded.versions },
     };
-    return new QAClient({ runtime: { infer: loaded.infer, dispose: loaded.dispose, fixed }, tokenizer, info, settings });
+    // BERT, MobileBERT, ALBERT take token_type_ids (the model's inputs say so; runtimes.mjs usesTokenTypes)
+    const tokenTypes = Boolean(loaded.usesTokenTypes);
+    info.tokenTypes = tokenTypes;
+    info.architecture = manifest.architecture?.model_type ?? 'distilbert';
+    return new QAClient({ runtime: { infer: loaded.infer, dispose: loaded.dispose, fixed, tokenTypes }, tokenizer, info, settings });
   }
 
   _check() {
@@ -244,17 +260,17 @@ export class QAClient {
    * windows one per call at their own length where that is faster (onnxruntime, the SavedModel), else
    * at most maxBatchWindows per call, so a 100,000-character context needs no more memory than 16.
    */
-  async _inferRows(ids, mask, rows, width) {
+  async _inferRows(ids, mask, rows, width, typeIds) {
     const limit = this._settings.maxBatchWindows;
-    const call = async (a, b, n, w) => {
-      const out = await this._runtime.infer(a, b, [n, w]);
+    const call = async (a, b, n, w, t) => {
+      const out = await this._runtime.infer(a, b, [n, w], t);
       const { start, end } = out;
       if (start.shape[0] !== n || start.shape[1] !== w || end.shape.join() !== start.shape.join()) {
         throw new QAError(`the model returned logits of shape [${start.shape}] / [${end.shape}] for input [${n}, ${w}]`);
       }
       return out;
     };
-    return qa.inferInChunks(call, ids, mask, rows, width, limit, qa.soloWidthFor(this.info.format));
+    return qa.inferInChunks(call, ids, mask, rows, width, limit, qa.soloWidthFor(this.info.format), this._runtime.tokenTypes ? typeIds : null);
   }
 
   /** One model call for the windows of several encoded pairs, padded to one width; logits split back. */
@@ -266,15 +282,17 @@ export class QAClient {
     if (fixed !== null && width > fixed) throw new QAError(`${width} tokens do not fit the model's fixed length ${fixed}`);
     const ids = new Int32Array(rows * width);
     const mask = new Int32Array(rows * width);
+    const types = new Int32Array(rows * width);
     let r = 0;
     for (const e of encodedList) {
       const [n, w] = e.shape;
       for (let i = 0; i < n; i++, r++) {
         ids.set(e.inputIds.subarray(i * w, (i + 1) * w), r * width);
         mask.set(e.attentionMask.subarray(i * w, (i + 1) * w), r * width);
+        types.set(e.typeIds.subarray(i * w, (i + 1) * w), r * width);
       }
     }
-    const { start, end } = await this._inferRows(ids, mask, rows, width);
+    const { start, end } = await this._inferRows(ids, mask, rows, width, types);
     const out = [];
     r = 0;
     for (const e of encodedList) {
@@ -286,21 +304,36 @@ export class QAClient {
     return out;
   }
 
-  /** The best answer span of `context` for `question`. `start`/`end` count code points, like Python. */
-  async predict(question, context) {
+  /** The answer (topK 1) or the best topK answers (topK > 1: an array, best first) of one encoded pair. */
+  _decode(encoded, start, end, context, { topK, handleImpossibleAnswer }) {
+    const { maxAnswerLen } = this._settings;
+    if (topK === 1) return qa.decode(encoded, start, end, context, { maxAnswerLen, handleImpossibleAnswer });
+    return qa.decodeAnswers(encoded, start, end, context, { maxAnswerLen, topK, handleImpossibleAnswer });
+  }
+
+  /**
+   * The best answer span of `context` for `question`. `start`/`end` count code points, like Python.
+   * Options, as transformers' question-answering pipeline has them: `topK` (default 1; above 1 the result is
+   * an array of up to topK answers, best first) and `handleImpossibleAnswer` (default false; SQuAD 2.0
+   * models: the null answer, text '' at 0..0, when it outscores every span).
+   */
+  async predict(question, context, options = {}) {
     this._check();
+    const opts = predictOptions(options);
     const encoded = await this._encode(question, context);
     const [{ start, end }] = await this._inferGroup([encoded]);
-    return qa.decode(encoded, start, end, context, { maxAnswerLen: this._settings.maxAnswerLen });
+    return this._decode(encoded, start, end, context, opts);
   }
 
   /**
    * Answers for many {question, context} pairs, in order. Windows of consecutive pairs share a model
    * call (up to maxBatchWindows windows per call), so the scores can differ from predict()'s in the
    * last float digits (other padding); answers are the same unless two spans tie within that noise.
+   * `options` as predict()'s (with topK > 1, each item's answer is an array).
    */
-  async predictBatch(items) {
+  async predictBatch(items, options = {}) {
     this._check();
+    const opts = predictOptions(options);
     if (!Array.isArray(items)) throw new QAError('predictBatch takes an array of {question, context}');
     const encoded = [];
     for (const [i, item] of items.entries()) {
@@ -314,9 +347,7 @@ export class QAClient {
       if (!group.length) return;
       const logits = await this._inferGroup(group.map((i) => encoded[i]));
       group.forEach((i, k) => {
-        answers[i] = qa.decode(encoded[i], logits[k].start, logits[k].end, items[i].context, {
-          maxAnswerLen: this._settings.maxAnswerLen,
-        });
+        answers[i] = this._decode(encoded[i], logits[k].start, logits[k].end, items[i].context, opts);
       });
       group = [];
       windows = 0;
