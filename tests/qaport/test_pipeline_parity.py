@@ -1,4 +1,6 @@
-"""Our reference decoding equals transformers' QuestionAnsweringPipeline on the same Keras model."""
+"""Our reference decoding equals transformers' QuestionAnsweringPipeline on the same Keras model (the default
+DistilBERT): the best answer, and the top 3 with the null answer (top_k=3, handle_impossible_answer=True).
+Every other architecture and tokenizer family: test_decode_families.py."""
 
 from __future__ import annotations
 
@@ -38,6 +40,11 @@ def test_same_answers_as_transformers_pipeline() -> None:
         theirs = qa(question=ex.question, context=ex.context)
         assert (ours.text, ours.start, ours.end) == (theirs["answer"], theirs["start"], theirs["end"]), ex.id
         assert ours.score == pytest.approx(theirs["score"], abs=1e-4), ex.id
+        top = decode.answers(infer, tokenizer, ex.question, ex.context, top_k=3, handle_impossible_answer=True)
+        ref = qa(question=ex.question, context=ex.context, top_k=3, handle_impossible_answer=True)
+        ref = ref if isinstance(ref, list) else [ref]
+        assert [(a.text, a.start, a.end) for a in top] == [(r["answer"], r["start"], r["end"]) for r in ref], ex.id
+        assert [a.score for a in top] == pytest.approx([r["score"] for r in ref], abs=1e-4), ex.id
         if len(decode.encode(tokenizer, ex.question, ex.context).windows) > 1:
             multi_window += 1
     assert len(examples) >= 50
