@@ -270,7 +270,7 @@ export class QAClient {
       }
       return out;
     };
-    return qa.inferInChunks(call, ids, mask, rows, width, limit, qa.soloWidthFor(this.info.format), this._runtime.tokenTypes ? typeIds : null);
+    return qa.inferInChunks(call, ids, mask, rows, width, limit, qa.soloWidthFor(this.info.format), typeIds ?? null);
   }
 
   /** One model call for the windows of several encoded pairs, padded to one width; logits split back. */
@@ -282,14 +282,14 @@ export class QAClient {
     if (fixed !== null && width > fixed) throw new QAError(`${width} tokens do not fit the model's fixed length ${fixed}`);
     const ids = new Int32Array(rows * width);
     const mask = new Int32Array(rows * width);
-    const types = new Int32Array(rows * width);
+    const types = this._runtime.tokenTypes ? new Int32Array(rows * width) : null; // only models that take them
     let r = 0;
     for (const e of encodedList) {
       const [n, w] = e.shape;
       for (let i = 0; i < n; i++, r++) {
         ids.set(e.inputIds.subarray(i * w, (i + 1) * w), r * width);
         mask.set(e.attentionMask.subarray(i * w, (i + 1) * w), r * width);
-        types.set(e.typeIds.subarray(i * w, (i + 1) * w), r * width);
+        if (types !== null) types.set(e.typeIds.subarray(i * w, (i + 1) * w), r * width);
       }
     }
     const { start, end } = await this._inferRows(ids, mask, rows, width, types);
