@@ -211,7 +211,13 @@ def test_js_windows_equal_python_windows(tokenizer_path: Path) -> None:
             tok, case["question"], case["context"], max_length=case["max_length"], stride=case["stride"]
         )
         py = [
-            {"inputIds": w.input_ids, "sequenceIds": w.sequence_ids, "wordIds": w.word_ids, "offsets": w.offsets}
+            {
+                "inputIds": w.input_ids,
+                "sequenceIds": w.sequence_ids,
+                "wordIds": w.word_ids,
+                "offsets": w.offsets,
+                "typeIds": w.type_ids,
+            }
             for w in enc.windows
         ]
         py = json.loads(json.dumps(py))  # tuples -> lists
