@@ -49,6 +49,7 @@ VERDICT_OPTIONS = (
     "max_f1_drop",
     "tfjs_backend",
     "node_timeout",
+    "handle_impossible_answer",
 )
 
 
@@ -67,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--atol", action="append", default=[], help="tolerance, e.g. onnx-int8=0.5 or float16:end_logits=0.1"
     )
     p.add_argument("--agreement", action="append", default=[], help="minimum answer agreement, e.g. int8=0.9")
+    p.add_argument(
+        "--handle-impossible-answer",
+        action="store_true",
+        help="SQuAD 2.0: the null answer when it outscores every span, as the pipeline's option "
+        "(on by itself when the examples hold unanswerable questions)",
+    )
     p.add_argument(
         "--error-stat",
         action="append",
@@ -164,6 +171,11 @@ def _main(argv: list[str] | None = None) -> int:
     )
     _ = settings.policy  # an unknown --error-stat is refused before the reference is built
     examples, sources, latency = gather_examples(args, manifest["source"].get("kind", ""))
+    from qaport import squad
+
+    # SQuAD 2.0 examples (unanswerable questions) turn the null answer on: without it they cannot be right
+    args.handle_impossible_answer = args.handle_impossible_answer or squad.has_unanswerable(examples)
+    settings.handle_impossible_answer = args.handle_impossible_answer
     report = validate_dir(
         root,
         examples,

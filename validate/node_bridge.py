@@ -303,11 +303,24 @@ class NodeRuntime:
         return start, end, [float(t) for t in reply["times_ms"]]
 
     def answer(
-        self, question: str, context: str, warmup: int = 0, runs: int = 1, max_answer_len: int = 15
+        self,
+        question: str,
+        context: str,
+        warmup: int = 0,
+        runs: int = 1,
+        max_answer_len: int = 15,
+        handle_impossible_answer: bool = False,
     ) -> tuple[dict[str, Any], list[float]]:
-        """Answer tokenised, inferred and decoded in JavaScript; offsets count code points like Python's."""
+        """Answer tokenised, inferred and decoded in JavaScript; offsets count code points like Python's.
+        ``handle_impossible_answer``: the null answer ("") when it outscores every span (SQuAD 2.0)."""
         reply = self.request(
-            "answer", question=question, context=context, warmup=warmup, runs=runs, max_answer_len=max_answer_len
+            "answer",
+            question=question,
+            context=context,
+            warmup=warmup,
+            runs=runs,
+            max_answer_len=max_answer_len,
+            handle_impossible_answer=handle_impossible_answer,
         )
         return dict(reply["answer"]), [float(t) for t in reply["times_ms"]]
 

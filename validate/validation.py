@@ -57,6 +57,7 @@ class Settings:
     error_stat: dict[str, str] = field(default_factory=dict)  # "<key>" -> max | p99 | mean
     max_em_drop: dict[str, float] = field(default_factory=dict)  # "<key>" -> EM points
     max_f1_drop: dict[str, float] = field(default_factory=dict)  # "<key>" -> F1 points
+    handle_impossible_answer: bool = False  # SQuAD 2.0: the null answer competes with the spans
 
     @property
     def policy(self) -> judge.Policy:
@@ -194,6 +195,7 @@ def run_target(
     record = manifest["formats"][target.format]
     entry = _identity(target, record)
     runner = make_runner(target, root, record, settings)
+    runner.handle_impossible_answer = settings.handle_impossible_answer
     try:
         runner.activate()
     except RuntimeUnavailable as exc:
@@ -210,7 +212,14 @@ def run_target(
             if node:  # what a Node.js consumer gets: tokenised and decoded in JavaScript
                 got, _ = runner.answer(ex.question, ex.context)
             else:
-                got = decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len)
+                got = decode.decode(
+                    enc,
+                    start,
+                    end,
+                    ex.context,
+                    max_answer_len=settings.max_answer_len,
+                    handle_impossible_answer=settings.handle_impossible_answer,
+                )
             run.answers.append(got)
         progress(f"    {target.id}: {len(run.answers)} questions answered; timing ...")
         entry["latency"] = _measure_latency(runner, prepared, settings)
@@ -240,6 +249,7 @@ def compare_run(run: Run, prepared: Prepared, settings: Settings) -> dict[str, A
         ref_gold=prepared.ref_gold,
         max_answer_len=settings.max_answer_len,
         tie_tolerance=settings.tie_tolerance,
+        handle_impossible_answer=settings.handle_impossible_answer,
     )
 
 
@@ -317,7 +327,16 @@ def prepare(
     for ex, enc in zip(examples, encoded, strict=True):
         start, end = ref.infer(enc.input_ids, enc.attention_mask, type_ids(ref, enc))
         logits.append((start, end))
-        answers.append(decode.decode(enc, start, end, ex.context, max_answer_len=settings.max_answer_len))
+        answers.append(
+            decode.decode(
+                enc,
+                start,
+                end,
+                ex.context,
+                max_answer_len=settings.max_answer_len,
+                handle_impossible_answer=settings.handle_impossible_answer,
+            )
+        )
     chosen = [examples[i] for i in scored] if scored is not None else list(examples)
     ref_gold = compare.gold_scores({ex.id: a.text for ex, a in zip(examples, answers, strict=True)}, chosen)
     prepared = Prepared(examples, encoded, logits, answers, latency_sets, problem, chosen, ref_gold)
@@ -361,7 +380,7 @@ def validate_dir(
     else:
         progress(f"checksums of {root} checked")
         prepared, reference = prepare(root, manifest, examples, latency_sets, settings, progress, scored)
-        scored_count = sum(1 for ex in prepared.scored if ex.answers)  # questions EM/F1 are over
+        scored_count = sum(1 for ex in prepared.scored if ex.has_gold)  # questions EM/F1 are over
         for n, target in enumerate(targets, start=1):
             progress(f"[{n}/{len(targets)}] {target.id} ...")
             t0 = time.perf_counter()

@@ -51,6 +51,8 @@ class Runner(ABC):
         self.fixed_length: int | None = None
         self.inputs: tuple[str, ...] = record_inputs(record)
         self._tokenizer: Any = None
+        # SQuAD 2.0: answer() may return the null answer (validation sets it from its settings)
+        self.handle_impossible_answer = False
 
     @property
     def uses_token_types(self) -> bool:
@@ -163,9 +165,12 @@ class Runner(ABC):
 
     def _decode_answer(self, question: str, context: str) -> decode.Answer:
         """decode.answer over this runner; models with token types get them (``token_types=True``)."""
+        null = self.handle_impossible_answer
         if self.uses_token_types:
-            return decode.answer(self.infer, self.tokenizer, question, context, token_types=True)  # type: ignore[call-arg,arg-type,unused-ignore]
-        return decode.answer(self.infer, self.tokenizer, question, context)
+            return decode.answer(  # type: ignore[call-arg,arg-type,unused-ignore]
+                self.infer, self.tokenizer, question, context, token_types=True, handle_impossible_answer=null
+            )
+        return decode.answer(self.infer, self.tokenizer, question, context, handle_impossible_answer=null)
 
     @abstractmethod
     def _activate(self) -> None: ...

@@ -82,7 +82,10 @@ class NodeRunner(Runner):
     def _answer(self, question: str, context: str, warmup: int, runs: int) -> tuple[Any, list[float]]:
         from qaport.decode import Answer
 
-        reply, times = self._call(lambda: self._node.answer(question, context, warmup=warmup, runs=runs))
+        null = self.handle_impossible_answer
+        reply, times = self._call(
+            lambda: self._node.answer(question, context, warmup=warmup, runs=runs, handle_impossible_answer=null)
+        )
         return Answer(reply["text"], float(reply["score"]), int(reply["start"]), int(reply["end"])), list(times)
 
     def peak_rss_bytes(self) -> int:
