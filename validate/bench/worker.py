@@ -99,7 +99,8 @@ def _logits(answerer: Any, root: Path, questions: list[dict[str, Any]]) -> dict[
     out = {}
     for q in questions:
         enc = decode.encode(tokenizer, q["question"], q["context"])
-        start, end = answerer.infer(enc.input_ids, enc.attention_mask)
+        types = enc.token_type_ids if getattr(answerer, "uses_token_types", False) else None
+        start, end = answerer.infer(enc.input_ids, enc.attention_mask, types)
         out[q["id"]] = {"start": start.tolist(), "end": end.tolist()}
     return out
 
