@@ -153,7 +153,10 @@ const options = job.runtime === 'tfjs' ? { runtime: 'tfjs', backend: 'wasm' } : 
 const qa = await QAClient.fromOptions(options);
 const infer = qa._runtime.infer.bind(qa._runtime);
 let maxRows = 0;
-qa._runtime.infer = (ids, mask, shape) => { maxRows = Math.max(maxRows, shape[0]); return infer(ids, mask, shape); };
+qa._runtime.infer = (ids, mask, shape, ...rest) => {
+  maxRows = Math.max(maxRows, shape[0]);
+  return infer(ids, mask, shape, ...rest);
+};
 const out = {};
 for (const [name, [question, context]] of Object.entries(job.cases)) {
   const before = hwm();
@@ -200,6 +203,8 @@ def test_node_client_edge_cases_match_python(package: Path, python_answers: dict
     big = got["100,000 characters"]
     print(f"\n{runtime}: 100,000 characters -> {big['text']!r}, peak RSS +{big['hwmGrowth'] / 1e6:.1f} MB")
     assert big["maxRows"] <= 16, big  # at most maxBatchWindows windows per model call
-    # 5x the text, same peak memory (+ the tokenised windows); one call over all ~120 windows raised the
-    # peak by ~550 MB on this 2-layer model (measured before the client called the model in chunks)
-    assert big["hwmGrowth"] < 50e6, big
+    # 5x the text, same peak memory (+ the tokenised windows and the GC's slack); one call over all ~120
+    # windows raised the peak by ~550 MB on this 2-layer model (measured before the client called the
+    # model in chunks). Chunked, the growth measured 44 to 56 MB on the 2-core machine, moving with
+    # V8's collection timing, so the bound sits well above that and well below the failure it guards.
+    assert big["hwmGrowth"] < 120e6, big
