@@ -63,6 +63,18 @@ class Settings:
     def policy(self) -> judge.Policy:
         return judge.Policy(self.atol, self.agreement, self.error_stat, self.max_em_drop, self.max_f1_drop)
 
+    def answer_from(self, enc: decode.Encoded, start: Any, end: Any, context: str) -> decode.Answer:
+        """The answer Python decodes from one question's logits, with this run's decoding options (the
+        reference and every Python target alike)."""
+        return decode.decode(
+            enc,
+            start,
+            end,
+            context,
+            max_answer_len=self.max_answer_len,
+            handle_impossible_answer=self.handle_impossible_answer,
+        )
+
 
 def make_runner(target: Target, root: Path, record: dict[str, Any], settings: Settings) -> Runner:
     tokenizer = root / "tokenizer.json"
@@ -212,14 +224,7 @@ def run_target(
             if node:  # what a Node.js consumer gets: tokenised and decoded in JavaScript
                 got, _ = runner.answer(ex.question, ex.context)
             else:
-                got = decode.decode(
-                    enc,
-                    start,
-                    end,
-                    ex.context,
-                    max_answer_len=settings.max_answer_len,
-                    handle_impossible_answer=settings.handle_impossible_answer,
-                )
+                got = settings.answer_from(enc, start, end, ex.context)
             run.answers.append(got)
         progress(f"    {target.id}: {len(run.answers)} questions answered; timing ...")
         entry["latency"] = _measure_latency(runner, prepared, settings)
@@ -327,16 +332,7 @@ def prepare(
     for ex, enc in zip(examples, encoded, strict=True):
         start, end = ref.infer(enc.input_ids, enc.attention_mask, type_ids(ref, enc))
         logits.append((start, end))
-        answers.append(
-            decode.decode(
-                enc,
-                start,
-                end,
-                ex.context,
-                max_answer_len=settings.max_answer_len,
-                handle_impossible_answer=settings.handle_impossible_answer,
-            )
-        )
+        answers.append(settings.answer_from(enc, start, end, ex.context))
     chosen = [examples[i] for i in scored] if scored is not None else list(examples)
     ref_gold = compare.gold_scores({ex.id: a.text for ex, a in zip(examples, answers, strict=True)}, chosen)
     prepared = Prepared(examples, encoded, logits, answers, latency_sets, problem, chosen, ref_gold)
