@@ -17,7 +17,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".nox" / "toolchain"
 LOCK = ROOT / "requirements.lock"
-NODE_DIR = ROOT / "validate" / "node"
+NODE_DIR = ROOT / "js"  # the one npm project: core, Node.js and browser hosts, the npm client
 DEFAULT_DIR = "artifacts/default"
 
 nox.options.default_venv_backend = "none"
@@ -70,7 +70,13 @@ def node_packages(session: nox.Session) -> None:
         with session.chdir(NODE_DIR):
             session.run_install("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", external=True, env=env)
         stamp.write_text(want)
-    session.run_install(toolchain(session), str(NODE_DIR / "build_tfjs_node.py"), external=True)
+    session.run_install(toolchain(session), str(NODE_DIR / "node" / "build_tfjs_node.py"), external=True)
+    browser_install(session)
+
+
+def browser_install(session: nox.Session) -> None:
+    """Chromium for the browser targets: the one found, or Debian's installed where this user can (root)."""
+    session.run_install(toolchain(session), "-m", "validate.browser", external=True, env={"PYTHONPATH": str(ROOT)})
 
 
 def run(session: nox.Session, *args: str) -> None:
@@ -95,6 +101,12 @@ def tests(session: nox.Session) -> None:
     """The test suite (unit, integration and slow tests)."""
     node_packages(session)
     run(session, "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=False)
+def browser(session: nox.Session) -> None:
+    """Add the browser the browser targets run in (Debian's chromium, as root), or say where one is."""
+    browser_install(session)
 
 
 @nox.session(python=False)

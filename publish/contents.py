@@ -8,19 +8,18 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import validate
 from publish.checks import SHIPPABLE, NpmError, is_npm
+from qaport.javascript import JS_DIR, PACKAGE_JSON
 from qaport.manifest import safe_relative, write_json_atomic
 from qaport.registry import FORMATS, client_formats
 
-JS_DIR = Path(__file__).resolve().parent / "js"
-NODE_DIR = Path(validate.__file__).resolve().parent / "node"  # the Node.js code validation ran
-NODE_PACKAGE_JSON = NODE_DIR / "package.json"
+NODE_PACKAGE_JSON = PACKAGE_JSON  # js/package.json: the versions validation ran with
 MODEL_DIR = "model"
-JS_FILES = ("index.js", "index.d.ts")
-# Copied byte for byte from validate/node/: the windowing/decoding and the model loading that validation ran.
-SHARED_JS = ("qa.mjs", "runtimes.mjs")
-QA_MJS = NODE_DIR / "qa.mjs"
+# The package ships these files of qaport's js/ folder at the same relative paths, byte for byte: the npm
+# client and the windowing/decoding and model loading that validation ran (their relative imports hold).
+CLIENT_ENTRY = "client/index.js"
+CLIENT_TYPES = "client/index.d.ts"
+SHIPPED_JS = (CLIENT_ENTRY, CLIENT_TYPES, "core/qa.mjs", "core/models.mjs", "core/tokenizer.mjs", "node/runtimes.mjs")
 TFJS_NODE = "@tensorflow/tfjs-node"
 
 
@@ -40,7 +39,7 @@ def tfjs_node_version() -> str:
 
 
 def node_dependencies() -> dict[str, str]:
-    """The exact versions validation ran with (validate/node/package.json), so the package runs the same."""
+    """The exact versions validation ran with (js/package.json), so the package runs the same."""
     deps: dict[str, str] = json.loads(NODE_PACKAGE_JSON.read_text(encoding="utf-8"))["dependencies"]
     loose = [f"{k}@{v}" for k, v in deps.items() if not re.fullmatch(r"\d+\.\d+\.\d+(-[\w.]+)?", v)]
     if loose:
@@ -120,14 +119,14 @@ def _package_json(name: str, version: str, manifest: dict[str, Any], formats: li
             "float32 and quantised)."
         ),
         "type": "module",
-        "main": "./index.js",
-        "types": "./index.d.ts",
+        "main": f"./{CLIENT_ENTRY}",
+        "types": f"./{CLIENT_TYPES}",
         "exports": {
-            ".": {"types": "./index.d.ts", "import": "./index.js", "default": "./index.js"},
+            ".": {"types": f"./{CLIENT_TYPES}", "import": f"./{CLIENT_ENTRY}", "default": f"./{CLIENT_ENTRY}"},
             "./model/*": "./model/*",
             "./package.json": "./package.json",
         },
-        "files": [*JS_FILES, *SHARED_JS, "README.md", f"{MODEL_DIR}/"],
+        "files": [*SHIPPED_JS, "README.md", f"{MODEL_DIR}/"],
         "engines": {"node": ">=20"},
         "keywords": ["question-answering", "distilbert", "onnx", "tensorflowjs", "nlp"],
         "license": "Apache-2.0",
@@ -182,7 +181,7 @@ has no install scripts.
 `runtime: 'savedmodel'` and TF.js' `tensorflow` backend need the optional peer `npm install {tfjs_node}`.
 Its install script downloads libtensorflow from storage.googleapis.com; where only the npm registry is
 reachable, install it with `--ignore-scripts` and build its addon against the libtensorflow inside the pip
-`tensorflow==2.19.0` wheel with qaport's `validate/node/build_tfjs_node.py --package
+`tensorflow==2.19.0` wheel with qaport's `js/node/build_tfjs_node.py --package
 node_modules/@tensorflow/tfjs-node`.
 
 ## Validation (answers compared with the Keras reference)
@@ -216,10 +215,9 @@ def stage_package(
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, out)
     write_json_atomic(model / "manifest.json", trimmed)
-    for f in JS_FILES:
+    for f in SHIPPED_JS:
+        (dest / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(JS_DIR / f, dest / f)
-    for f in SHARED_JS:
-        shutil.copyfile(NODE_DIR / f, dest / f)
     (dest / "README.md").write_text(_readme(name, version, trimmed), encoding="utf-8")
     write_json_atomic(dest / "package.json", _package_json(name, version, manifest, formats))
     return dest

@@ -4,8 +4,9 @@ Only a directory whose report passed and whose files still match their manifest 
 packaged (publish.checks). The package holds the formats asked for (``--formats``; default every
 shippable one: TF.js float32 and float16, ONNX float32 and int8, the SavedModel for tfjs-node), the
 tokenizer files, a trimmed manifest (checked by the JS client before every load), the JS library of
-``publish/js`` and, copied byte for byte from ``validate/node/``, ``qa.mjs`` (windowing/decoding) and
-``runtimes.mjs`` (model loading): the code the validation ran is the code that ships (publish.contents).
+qaport's ``js/`` folder at the same paths, byte for byte: ``client/`` (QAClient), ``core/qa.mjs``
+(windowing/decoding), ``core/models.mjs`` and ``node/runtimes.mjs`` (model loading): the code the validation ran is
+the code that ships (publish.contents).
 
 The tarball is listed in DIR/manifest.json like every other file (``files``, so ``verify_files`` and
 validation keep accepting the directory) and described under the top-level ``npm`` key (name,
@@ -38,7 +39,7 @@ from publish.checks import (
     load_report,
     shipped_formats,
 )
-from publish.contents import JS_FILES, MODEL_DIR, SHARED_JS, client_formats, node_dependencies, stage_package
+from publish.contents import MODEL_DIR, SHIPPED_JS, client_formats, node_dependencies, stage_package
 from publish.graph_ops import GraphOpError, check_graph_ops
 from qaport.errors import UsageError
 from qaport.manifest import ManifestError, load_manifest, sha256_file, verify_files, write_json_atomic
@@ -86,7 +87,7 @@ def expected_files(package_dir: Path) -> dict[str, int | None]:
     trimmed = json.loads((package_dir / MODEL_DIR / "manifest.json").read_text(encoding="utf-8"))
     entries = [*trimmed["files"], *(e for f in trimmed["formats"].values() for e in f["files"])]
     files: dict[str, int | None] = {f"{MODEL_DIR}/{e['path']}": int(e["size"]) for e in entries}
-    for rel in ("package.json", "README.md", *SHARED_JS, f"{MODEL_DIR}/manifest.json", *JS_FILES):
+    for rel in ("package.json", "README.md", *SHIPPED_JS, f"{MODEL_DIR}/manifest.json"):
         files[rel] = None
     return files
 

@@ -15,9 +15,15 @@ class Runtime:
     """Where a format runs: one id, used by reports, benchmarks, CLI flags and the npm client."""
 
     id: str
-    language: str  # python | node
-    tfjs_backend: str | None  # the TF.js backend runtimes.mjs selects, for the tfjs kind
+    language: str  # python | node | browser (headless Chromium, driven by js/browser/runner.mjs)
+    tfjs_backend: str | None  # the TF.js backend js/node/runtimes.mjs selects, for the tfjs kind
     description: str
+    web_backend: str | None = None  # browser: the TF.js backend or onnxruntime-web execution provider
+
+    @property
+    def host(self) -> str:
+        """Where the runtime's code runs: python, node or browser (the same as ``language``)."""
+        return self.language
 
 
 RUNTIMES: dict[str, Runtime] = {
@@ -29,8 +35,25 @@ RUNTIMES: dict[str, Runtime] = {
         Runtime("tfjs-wasm", "node", "wasm", "TF.js, wasm backend"),
         Runtime("tfjs-cpu", "node", "cpu", "TF.js, pure-JavaScript cpu backend (--tfjs-backend cpu)"),
         Runtime("tfjs-node", "node", "tensorflow", "TF.js on libtensorflow through @tensorflow/tfjs-node"),
+        # In headless Chromium (js/browser/): the web runtimes a page uses, served from 127.0.0.1.
+        Runtime("tfjs-wasm-web", "browser", None, "TF.js, wasm backend, in Chromium", "wasm"),
+        Runtime("tfjs-webgl", "browser", None, "TF.js, WebGL backend, in Chromium", "webgl"),
+        Runtime("tfjs-webgpu", "browser", None, "TF.js, WebGPU backend, in Chromium", "webgpu"),
+        Runtime("onnxruntime-web", "browser", None, "onnxruntime-web, wasm execution provider, in Chromium", "wasm"),
+        Runtime(
+            "onnxruntime-web-webgpu",
+            "browser",
+            None,
+            "onnxruntime-web, WebGPU execution provider, in Chromium",
+            "webgpu",
+        ),
     )
 }
+
+
+# The browser runtimes each web-deployable format is validated in.
+WEB_TFJS = ("tfjs-wasm-web", "tfjs-webgl", "tfjs-webgpu")
+WEB_ONNX = ("onnxruntime-web", "onnxruntime-web-webgpu")
 
 
 @dataclass(frozen=True)
@@ -44,7 +67,7 @@ class Format:
     reproducible: bool
     reproducible_note: str
     description: str
-    kind: str  # what validate/node/runtimes.mjs loads: savedmodel | tfjs | onnx
+    kind: str  # what js/node/runtimes.mjs loads: savedmodel | tfjs | onnx
     validated_in: tuple[str, ...]  # runtimes that must prove it: the ones its consumers use
     client: tuple[str, bool] | None  # QAClient.fromOptions({runtime, quantized}) that loads it, if it ships
 
@@ -88,7 +111,7 @@ FORMATS: dict[str, Format] = {
             "model.json is rewritten as canonical JSON (sorted keys) because protobuf map order varies",
             "TF.js graph model",
             kind="tfjs",
-            validated_in=("tfjs-wasm", "tfjs-node"),
+            validated_in=("tfjs-wasm", "tfjs-node", *WEB_TFJS),
             client=("tfjs", False),
         ),
         Format(
@@ -102,7 +125,7 @@ FORMATS: dict[str, Format] = {
             "as tfjs",
             "TF.js graph model, float16 weights",
             kind="tfjs",
-            validated_in=("tfjs-wasm", "tfjs-node"),
+            validated_in=("tfjs-wasm", "tfjs-node", *WEB_TFJS),
             client=("tfjs", True),
         ),
         Format(
@@ -116,7 +139,7 @@ FORMATS: dict[str, Format] = {
             "graph nodes are saved in a canonical topological order because tf2onnx's order varies",
             "ONNX (tf2onnx), int64 inputs as transformers.js feeds them",
             kind="onnx",
-            validated_in=("onnxruntime", "onnxruntime-node"),
+            validated_in=("onnxruntime", "onnxruntime-node", *WEB_ONNX),
             client=("onnx", False),
         ),
         Format(
@@ -130,7 +153,7 @@ FORMATS: dict[str, Format] = {
             "as onnx",
             "ONNX with dynamic 8-bit quantisation of the MatMul weights (int8, 7-bit range; transformers.js 'q8')",
             kind="onnx",
-            validated_in=("onnxruntime", "onnxruntime-node"),
+            validated_in=("onnxruntime", "onnxruntime-node", *WEB_ONNX),
             client=("onnx", True),
         ),
     )

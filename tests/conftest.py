@@ -87,10 +87,10 @@ def default_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # -- shared by the reliability tests of every package (formerly tests/test_reliability.py) --------------
-NODE_DIR = ROOT / "validate" / "node"
+NODE_DIR = ROOT / "js"  # the one npm project (qaport.javascript.JS_DIR)
 HAVE_NODE = shutil.which("node") is not None and (NODE_DIR / "node_modules").is_dir()
 HAVE_NPM = shutil.which("npm") is not None
-needs_node = pytest.mark.skipif(not HAVE_NODE, reason="needs node on PATH and `npm ci` in validate/node")
+needs_node = pytest.mark.skipif(not HAVE_NODE, reason="needs node on PATH and `npm ci` in js/")
 needs_npm = pytest.mark.skipif(not (HAVE_NODE and HAVE_NPM), reason="needs node and npm on PATH")
 
 

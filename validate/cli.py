@@ -8,6 +8,7 @@ from pathlib import Path
 from qaport.boundary import entry_point
 from qaport.errors import QaportError, UsageError
 from qaport.squad import Example, load_examples
+from validate.browser import SOFTWARE_GPU_QUESTIONS
 from validate.runners.base import RunnerError
 
 
@@ -50,6 +51,7 @@ VERDICT_OPTIONS = (
     "tfjs_backend",
     "node_timeout",
     "handle_impossible_answer",
+    "software_gpu_questions",
 )
 
 
@@ -62,8 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", type=Path, help="artifact directory written by python -m convert")
     p.add_argument("--examples", type=Path, help="SQuAD v1.1 JSON or JSON lines of {question, context, answers?}")
     p.add_argument("--limit", type=int, help="use at most N questions of the held-out / examples set")
-    p.add_argument("--exclude", action="append", default=[], help="skip a target, format or runtime (repeatable)")
-    p.add_argument("--only", action="append", default=[], help="validate only these targets/formats/runtimes")
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        help="skip a target, format, runtime or host: python, node, browser (repeatable)",
+    )
+    p.add_argument("--only", action="append", default=[], help="validate only these targets/formats/runtimes/hosts")
     p.add_argument(
         "--atol", action="append", default=[], help="tolerance, e.g. onnx-int8=0.5 or float16:end_logits=0.1"
     )
@@ -91,7 +98,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-short", type=int, default=10)
     p.add_argument("--runs-long", type=int, default=4)
     p.add_argument("--node-timeout", type=float, default=300.0, help="seconds before a silent Node process is killed")
+    p.add_argument(
+        "--software-gpu-questions",
+        type=_count_or_all,
+        default=SOFTWARE_GPU_QUESTIONS,
+        metavar="N|all",
+        help=f"questions a browser backend on a software renderer answers (default {SOFTWARE_GPU_QUESTIONS})",
+    )
     return p
+
+
+def _count_or_all(text: str) -> int | None:
+    if text == "all":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a positive number of questions or 'all', got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def gather_examples(args: argparse.Namespace, kind: str) -> tuple[list[Example], dict[str, int], dict[str, list[int]]]:
@@ -162,6 +189,7 @@ def _main(argv: list[str] | None = None) -> int:
         only=tuple(args.only),
         tfjs_backend=args.tfjs_backend,
         node_timeout=args.node_timeout,
+        software_gpu_questions=args.software_gpu_questions,
         warmup=args.warmup,
         runs_short=args.runs_short,
         runs_long=args.runs_long,

@@ -1,4 +1,4 @@
-"""Drive the Node.js runtimes (TF.js, onnxruntime-node) of ``validate/node/runner.mjs`` from Python.
+"""Drive the Node.js runtimes (TF.js, onnxruntime-node) of ``js/node/runner.mjs`` from Python.
 
 One ``node`` process per runtime loads the model once and answers JSON-lines requests (tf2onnx's Node
 bridge pattern): arrays travel as shape + dtype + base64 of little-endian bytes, so logits come back
@@ -16,6 +16,7 @@ import math
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -29,9 +30,10 @@ import numpy as np
 import numpy.typing as npt
 
 from qaport.errors import QaportError
+from qaport.javascript import BROWSER_RUNNER, BUILD_TFJS_NODE, INSTALL_HINT, JS_DIR, NODE_RUNNER
 
-NODE_DIR = Path(__file__).resolve().parent / "node"
-RUNNER = "runner.mjs"
+NODE_DIR = JS_DIR  # the npm project: node runs here, so require() finds js/node_modules
+RUNNER = str(NODE_RUNNER)
 DEFAULT_TIMEOUT = 120.0
 STDERR_TAIL = 20
 WIRE_DTYPES: dict[str, np.dtype[Any]] = {"int32": np.dtype("<i4"), "int64": np.dtype("<i8"), "float32": np.dtype("<f4")}
@@ -49,6 +51,22 @@ BACKEND_PACKAGES = {
 TFJS_NODE_ADDON = Path("@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node")  # under node_modules
 
 
+def missing_browser_packages(node_dir: Path, runtime: str, backend: str) -> str | None:
+    """What a browser target lacks (npm packages, or Chromium itself), with the command that adds it; or None."""
+    from validate.browser import BROWSER_PACKAGES, WEB_BACKEND_PACKAGES, WEB_PACKAGES, browser_unavailable
+
+    modules = node_dir / "node_modules"
+    packages = [
+        *BROWSER_PACKAGES,
+        *WEB_PACKAGES[runtime],
+        *([WEB_BACKEND_PACKAGES[backend]] if runtime == "tfjs" else []),
+    ]
+    missing = [p for p in packages if not (modules / p / "package.json").is_file()]
+    if missing:
+        return f"{modules} lacks {', '.join(missing)}: {INSTALL_HINT}"
+    return browser_unavailable()
+
+
 def missing_packages(node_dir: Path, runtime: str, backend: str | None, *, tokenizer: bool) -> str | None:
     """What a runtime/backend lacks in ``node_dir/node_modules`` (with the command that installs it), or None."""
     modules = node_dir / "node_modules"
@@ -56,15 +74,14 @@ def missing_packages(node_dir: Path, runtime: str, backend: str | None, *, token
         *RUNTIME_PACKAGES[runtime],
         *([BACKEND_PACKAGES[backend or "wasm"]] if runtime == "tfjs" else []),
     ]
-    if tokenizer:
-        packages.append("tokenizers")
+    del tokenizer  # the tokenizer is qaport's own js/core/tokenizer.mjs: no package to install
     missing = [p for p in packages if not (modules / p / "package.json").is_file()]
     if missing:
-        fix = "run: npm ci --ignore-scripts in validate/node (nox -s validate does it)"
+        fix = INSTALL_HINT
         return f"{modules} lacks {', '.join(missing)}: {fix}"
     if (backend == "tensorflow" or runtime == "savedmodel") and not (modules / TFJS_NODE_ADDON).is_file():
         return (
-            f"{modules / TFJS_NODE_ADDON} is not built: run: python validate/node/build_tfjs_node.py "
+            f"{modules / TFJS_NODE_ADDON} is not built: run: python {BUILD_TFJS_NODE.relative_to(JS_DIR.parent)} "
             "(nox -s tests does it)"
         )
     return None
@@ -119,12 +136,22 @@ def _int32(name: str, array: npt.ArrayLike) -> npt.NDArray[np.int32]:
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
+    """Kill the runner and everything it started (a browser runner's Chromium): it leads its own process group."""
     if proc.poll() is None:
-        proc.kill()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+    else:  # the runner is gone; its Chromium may not be
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 class NodeRuntime:
-    """A ``node runner.mjs`` process serving one model; use as a context manager (or start/close)."""
+    """A ``node runner.mjs`` process serving one model; use as a context manager (or start/close).
+
+    ``host="browser"`` starts ``js/browser/runner.mjs`` instead: the same protocol, the model running in a
+    page of headless Chromium (``backend``: the TF.js backend or onnxruntime-web execution provider)."""
 
     def __init__(
         self,
@@ -138,13 +165,29 @@ class NodeRuntime:
         load_timeout: float | None = None,
         node: str = "node",
         node_dir: str | os.PathLike[str] = NODE_DIR,
+        host: str = "node",
+        input_dtypes: Mapping[str, str] | None = None,
     ) -> None:
-        if runtime not in RUNTIME_PACKAGES:
+        if host not in ("node", "browser"):
+            msg = f"host {host!r} is not node or browser"
+            raise ValueError(msg)
+        if host == "browser":
+            from validate.browser import WEB_BACKEND_PACKAGES
+
+            web = {"onnx": ("wasm", "webgpu"), "tfjs": tuple(WEB_BACKEND_PACKAGES)}
+            if runtime not in web or backend not in web[runtime]:
+                msg = f"browser runtime {runtime}/{backend} is not one of " + ", ".join(
+                    f"{k}/{b}" for k, v in web.items() for b in v
+                )
+                raise ValueError(msg)
+        elif runtime not in RUNTIME_PACKAGES:
             msg = f"runtime {runtime!r} is not one of {', '.join(RUNTIME_PACKAGES)}"
             raise ValueError(msg)
-        if backend is not None and (runtime != "tfjs" or backend not in BACKEND_PACKAGES):
+        elif backend is not None and (runtime != "tfjs" or backend not in BACKEND_PACKAGES):
             msg = f"backend {backend!r} needs runtime tfjs and one of {', '.join(BACKEND_PACKAGES)}"
             raise ValueError(msg)
+        self.host = host
+        self.input_dtypes = dict(input_dtypes or {})
         self.runtime = runtime
         self.model = Path(model).resolve()
         self.backend = backend
@@ -171,10 +214,21 @@ class NodeRuntime:
         if node is None:
             msg = f"{self.node!r} (Node.js) not found on PATH: install Node.js 20"
             raise NodeUnavailableError(msg)
-        problem = missing_packages(self.node_dir, self.runtime, self.backend, tokenizer=self.tokenizer is not None)
-        if problem is not None:
-            raise NodeUnavailableError(problem)
-        cmd = [node, RUNNER, "--runtime", self.runtime, "--model", str(self.model)]
+        if self.host == "browser":
+            from validate.browser import find_chromium
+
+            problem = missing_browser_packages(self.node_dir, self.runtime, str(self.backend))
+            if problem is not None:
+                raise NodeUnavailableError(problem)
+            cmd = [node, str(BROWSER_RUNNER), "--runtime", self.runtime, "--model", str(self.model)]
+            cmd += ["--browser", str(find_chromium())]
+            if self.input_dtypes:
+                cmd += ["--input-dtypes", ",".join(f"{k}={v}" for k, v in sorted(self.input_dtypes.items()))]
+        else:
+            problem = missing_packages(self.node_dir, self.runtime, self.backend, tokenizer=self.tokenizer is not None)
+            if problem is not None:
+                raise NodeUnavailableError(problem)
+            cmd = [node, RUNNER, "--runtime", self.runtime, "--model", str(self.model)]
         if self.backend is not None:
             cmd += ["--backend", self.backend]
         if self.tokenizer is not None:
@@ -202,6 +256,7 @@ class NodeRuntime:
             text=True,
             encoding="utf-8",
             bufsize=1,
+            start_new_session=True,  # its own process group: a kill takes a browser runner's Chromium too
         )
         weakref.finalize(self, _kill, self._proc)
         self._threads = [
@@ -218,7 +273,8 @@ class NodeRuntime:
         return reply
 
     def describe(self) -> str:
-        return self.runtime + (f"/{self.backend}" if self.backend else "")
+        where = "Chromium " if self.host == "browser" else ""
+        return where + self.runtime + (f"/{self.backend}" if self.backend else "")
 
     def close(self, timeout: float = 10.0) -> None:
         """Ask node to shut down; kill it if it does not within ``timeout`` seconds."""
@@ -324,6 +380,22 @@ class NodeRuntime:
         )
         return dict(reply["answer"]), [float(t) for t in reply["times_ms"]]
 
+    def answer_with_logits(
+        self, question: str, context: str, handle_impossible_answer: bool = False
+    ) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """One end-to-end run, plus what it fed the model and got back: ``{"input_ids", "attention_mask",
+        ["token_type_ids"], "start_logits", "end_logits"}`` (windows x width; positions past a window's own
+        tokens are 0 in the logits). Validation compares those logits when the batch equals the reference's."""
+        reply = self.request(
+            "answer",
+            question=question,
+            context=context,
+            handle_impossible_answer=handle_impossible_answer,
+            with_logits=True,
+        )
+        arrays = {k: decode_array(v) for k, v in {**reply.get("batch", {}), **reply.get("logits", {})}.items()}
+        return dict(reply["answer"]), arrays
+
     def stats(self) -> dict[str, Any]:
         """rss_bytes and peak_rss_bytes of the node process alone (VmHWM on Linux: getrusage's maxRSS would
         include this Python process's peak, inherited across exec), num_tensors (TF.js only, else None)."""
@@ -374,6 +446,7 @@ class NodeRuntime:
         except subprocess.TimeoutExpired:
             _kill(proc)
             code = proc.wait()
+        _kill(proc)  # whatever the runner left in its process group (a browser runner's Chromium)
         for t in self._threads:
             t.join(timeout=2.0)
         for stream in (proc.stdin, proc.stdout, proc.stderr):

@@ -6,7 +6,7 @@ import platform
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from qaport.manifest import check_entries, load_manifest, unlisted_files
 from qaport.registry import NODE_KIND, RUNTIMES, TARGETS
 from qaport.squad import Example
 from validate import compare, judge
+from validate.browser import SOFTWARE_GPU_LATENCY, SOFTWARE_GPU_QUESTIONS
 from validate.latency import summarize
 from validate.report import SCHEMA_VERSION
 from validate.runners.base import Runner, RuntimeUnavailable
@@ -58,6 +59,10 @@ class Settings:
     max_em_drop: dict[str, float] = field(default_factory=dict)  # "<key>" -> EM points
     max_f1_drop: dict[str, float] = field(default_factory=dict)  # "<key>" -> F1 points
     handle_impossible_answer: bool = False  # SQuAD 2.0: the null answer competes with the spans
+    # A browser backend on a software renderer (SwiftShader WebGL/WebGPU where there is no GPU) runs a model
+    # call 5-40x slower than wasm: it answers this many questions, spread over the set (None: all). The
+    # measurements behind the default: docs/browser.md.
+    software_gpu_questions: int | None = SOFTWARE_GPU_QUESTIONS
 
     @property
     def policy(self) -> judge.Policy:
@@ -91,6 +96,8 @@ def make_runner(target: Target, root: Path, record: dict[str, Any], settings: Se
     if target.runtime not in RUNTIMES or target.format not in NODE_KIND:
         msg = f"no runner for {target.id}; runtimes: {', '.join(RUNTIMES)}"
         raise ValueError(msg)
+    runtime = RUNTIMES[target.runtime]
+    browser = runtime.host == "browser"
     return NodeRunner(
         target.format,
         root,
@@ -98,8 +105,9 @@ def make_runner(target: Target, root: Path, record: dict[str, Any], settings: Se
         tokenizer,
         runtime_id=target.runtime,
         runtime_kind=NODE_KIND[target.format],
-        backend=RUNTIMES[target.runtime].tfjs_backend,
+        backend=runtime.web_backend if browser else runtime.tfjs_backend,
         timeout=settings.node_timeout,
+        host=runtime.host,
     )
 
 
@@ -112,13 +120,14 @@ def runtimes_of(fmt: str, settings: Settings) -> tuple[str, ...]:
 
 
 def select_targets(manifest: dict[str, Any], settings: Settings) -> tuple[list[Target], list[Target]]:
-    """(to run, excluded by the user). Names match a target id, a format or a runtime."""
+    """(to run, excluded by the user). Names match a target id, a format, a runtime or a host
+    (``python``, ``node``, ``browser``: e.g. ``--exclude browser`` skips every headless-Chromium target)."""
     chosen: list[Target] = []
     excluded: list[Target] = []
     for fmt in manifest["formats"]:
         for runtime in runtimes_of(fmt, settings):
             t = Target(fmt, runtime)
-            names = {t.id, t.format, t.runtime}
+            names = {t.id, t.format, t.runtime, RUNTIMES[runtime].host if runtime in RUNTIMES else runtime}
             if settings.only and not names & set(settings.only):
                 continue
             (excluded if names & set(settings.exclude) else chosen).append(t)
@@ -148,10 +157,21 @@ def type_ids(runner: Runner, enc: decode.Encoded) -> np.ndarray | None:
     return np.asarray(types)
 
 
-def _measure_latency(runner: Runner, prepared: Prepared, settings: Settings) -> dict[str, Any]:
+def spread(n: int, k: int) -> list[int]:
+    """``k`` indices spread evenly over ``range(n)`` (all of them when ``k >= n``)."""
+    if k >= n:
+        return list(range(n))
+    return sorted({(i * n) // k for i in range(k)})
+
+
+def _measure_latency(
+    runner: Runner, prepared: Prepared, settings: Settings, long_limit: int | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for cls, runs in (("short", settings.runs_short), ("long", settings.runs_long)):
         idx = prepared.latency_sets.get(cls, [])
+        if cls == "long" and long_limit is not None:
+            idx = idx[:long_limit]
         if not idx:
             continue
         call: list[float] = []
@@ -183,6 +203,7 @@ class Run:
     entry: dict[str, Any]  # identity, load time, latency, memory; status/reason when it could not run
     logits: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     answers: list[decode.Answer] = field(default_factory=list)
+    indices: list[int] | None = None  # the examples run, when not all (a software-rendered browser backend)
 
     @property
     def complete(self) -> bool:
@@ -217,19 +238,53 @@ def run_target(
     run = Run(entry)
     try:
         entry["load_seconds"] = runner.load_seconds
-        node = target.runtime.endswith("-node")
-        for ex, enc in zip(prepared.examples, prepared.encoded, strict=True):
-            start, end = runner.infer(enc.input_ids, enc.attention_mask, type_ids(runner, enc))
-            run.logits.append((start, end))
-            if node:  # what a Node.js consumer gets: tokenised and decoded in JavaScript
-                got, _ = runner.answer(ex.question, ex.context)
+        host = RUNTIMES[target.runtime].host if target.runtime in RUNTIMES else "python"
+        js = host in ("node", "browser")
+        windows_differ = 0
+        chosen = list(range(len(prepared.examples)))
+        latency_settings = settings
+        software = runner.software_renderer
+        if software and settings.software_gpu_questions is not None:
+            run.indices = chosen = spread(len(chosen), settings.software_gpu_questions)
+            latency_settings = replace(
+                settings,
+                warmup=SOFTWARE_GPU_LATENCY["warmup"],
+                runs_short=SOFTWARE_GPU_LATENCY["runs_short"],
+                runs_long=SOFTWARE_GPU_LATENCY["runs_long"],
+            )
+            entry["budget"] = {
+                "renderer": software,
+                "questions": len(chosen),
+                "of": len(prepared.examples),
+                "latency": SOFTWARE_GPU_LATENCY,
+                "why": f"software renderer ({software}): a model call is 5-40x slower than on wasm",
+            }
+            progress(
+                f"    {target.id}: software renderer ({software}): {len(chosen)} of {len(prepared.examples)} questions"
+            )
+        for i in chosen:
+            ex, enc = prepared.examples[i], prepared.encoded[i]
+            if js:  # what a JavaScript consumer gets: tokenised, inferred and decoded in JavaScript, in one run
+                got, fed = runner.answer_with_logits(ex.question, ex.context)  # type: ignore[attr-defined]
+                logits = same_batch_logits(enc, fed, runner.uses_token_types)
+                if logits is None:  # its windows are not the reference's: compare logits on the reference's batch
+                    windows_differ += 1
+                    logits = runner.infer(enc.input_ids, enc.attention_mask, type_ids(runner, enc))
             else:
-                got = settings.answer_from(enc, start, end, ex.context)
+                logits = runner.infer(enc.input_ids, enc.attention_mask, type_ids(runner, enc))
+                got = settings.answer_from(enc, *logits, ex.context)
+            run.logits.append(logits)
             run.answers.append(got)
+        if js:
+            entry["windows_differ"] = windows_differ  # questions whose JavaScript windows differ from Python's
         progress(f"    {target.id}: {len(run.answers)} questions answered; timing ...")
-        entry["latency"] = _measure_latency(runner, prepared, settings)
+        long_limit = SOFTWARE_GPU_LATENCY["long_examples"] if latency_settings is not settings else None
+        entry["latency"] = _measure_latency(runner, prepared, latency_settings, long_limit)
         entry["peak_rss_bytes"] = runner.peak_rss_bytes()
-        entry["rss_scope"] = "node process" if node else "validation process (shared by Python runtimes)"
+        entry["rss_scope"] = {
+            "node": "node process",
+            "browser": "Chromium process tree",
+        }.get(host, "validation process (shared by Python runtimes)")
     except Exception as exc:
         entry["status"] = "failed"
         entry["reason"] = f"{type(exc).__name__}: {_first_line(exc)}"
@@ -241,17 +296,38 @@ def run_target(
     return run
 
 
+def same_batch_logits(enc: Any, fed: dict[str, Any], uses_token_types: bool) -> tuple[Any, Any] | None:
+    """The logits of a JavaScript end-to-end run, if the batch it fed the model is the reference's batch
+    (same windows, ids, mask and token types): then they are the logits of exactly the reference's input."""
+    names = ["input_ids", "attention_mask", *(["token_type_ids"] if uses_token_types else [])]
+    refs = {"input_ids": enc.input_ids, "attention_mask": enc.attention_mask, "token_type_ids": enc.token_type_ids}
+    for name in names:
+        got = fed.get(name)
+        if got is None or got.shape != refs[name].shape or not np.array_equal(got, refs[name]):
+            return None
+    return fed["start_logits"].astype(np.float32), fed["end_logits"].astype(np.float32)
+
+
 def compare_run(run: Run, prepared: Prepared, settings: Settings) -> dict[str, Any]:
-    """Step 2: the run's statistics against the reference."""
+    """Step 2: the run's statistics against the reference (over the examples the run ran)."""
+    examples, encoded = prepared.examples, prepared.encoded
+    ref_logits, ref_answers = prepared.ref_logits, prepared.ref_answers
+    scored, ref_gold = prepared.scored, prepared.ref_gold
+    if run.indices is not None:
+        examples, encoded = [examples[i] for i in run.indices], [encoded[i] for i in run.indices]
+        ref_logits, ref_answers = [ref_logits[i] for i in run.indices], [ref_answers[i] for i in run.indices]
+        ids = {ex.id for ex in examples}
+        scored = [ex for ex in scored if ex.id in ids]
+        ref_gold = compare.gold_scores({ex.id: a.text for ex, a in zip(examples, ref_answers, strict=True)}, scored)
     return compare.compare_outputs(
-        prepared.examples,
-        prepared.encoded,
-        prepared.ref_logits,
-        prepared.ref_answers,
+        examples,
+        encoded,
+        ref_logits,
+        ref_answers,
         run.logits,
         run.answers,
-        scored=prepared.scored,
-        ref_gold=prepared.ref_gold,
+        scored=scored,
+        ref_gold=ref_gold,
         max_answer_len=settings.max_answer_len,
         tie_tolerance=settings.tie_tolerance,
         handle_impossible_answer=settings.handle_impossible_answer,

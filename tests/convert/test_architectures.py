@@ -20,7 +20,7 @@ from tests.conftest import ROOT, error_lines, run_cli
 
 pytestmark = pytest.mark.tf
 
-HAVE_NODE = shutil.which("node") is not None and (ROOT / "validate" / "node" / "node_modules").is_dir()
+HAVE_NODE = shutil.which("node") is not None and (ROOT / "js" / "node_modules").is_dir()
 # one tiny model per architecture (tiny-bert-uncased adds only a tokenizer variant)
 TINY_PER_ARCH = [n for n in TINY if n != "tiny-bert-uncased"]
 

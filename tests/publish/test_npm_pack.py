@@ -87,6 +87,16 @@ def test_publish_packs_exactly_the_manifest(artifacts: Path, tmp_path: Path) -> 
         packaged = json.load(tar.extractfile("package/model/manifest.json"))  # type: ignore[arg-type]
         pkg = json.load(tar.extractfile("package/package.json"))  # type: ignore[arg-type]
     entries = [*packaged["files"], *(e for f in packaged["formats"].values() for e in f["files"])]
-    code = ["README.md", "index.d.ts", "index.js", "package.json", "qa.mjs", "runtimes.mjs", "model/manifest.json"]
+    code = [
+        "README.md",
+        "client/index.d.ts",
+        "client/index.js",
+        "package.json",
+        "core/qa.mjs",
+        "core/models.mjs",
+        "core/tokenizer.mjs",
+        "node/runtimes.mjs",
+        "model/manifest.json",
+    ]
     assert names == sorted([*code, *(f"model/{e['path']}" for e in entries)])
     assert "scripts" not in pkg

@@ -275,16 +275,18 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
         names = sorted(tar.getnames())
         pkg = json.load(tar.extractfile("package/package.json"))  # type: ignore[arg-type]
         packaged = json.load(tar.extractfile("package/model/manifest.json"))  # type: ignore[arg-type]
-        qa_mjs = tar.extractfile("package/qa.mjs").read()  # type: ignore[union-attr]
-        runtimes_mjs = tar.extractfile("package/runtimes.mjs").read()  # type: ignore[union-attr]
+        qa_mjs = tar.extractfile("package/core/qa.mjs").read()  # type: ignore[union-attr]
+        runtimes_mjs = tar.extractfile("package/node/runtimes.mjs").read()  # type: ignore[union-attr]
     assert names == sorted(
         [
             "package/README.md",
-            "package/index.d.ts",
-            "package/index.js",
+            "package/client/index.d.ts",
+            "package/client/index.js",
             "package/package.json",
-            "package/qa.mjs",
-            "package/runtimes.mjs",
+            "package/core/qa.mjs",
+            "package/core/models.mjs",
+            "package/core/tokenizer.mjs",
+            "package/node/runtimes.mjs",
             "package/model/manifest.json",
             *(f"package/model/{n}" for n in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")),
             *(f"package/model/{e['path']}" for f in SHIPPED for e in doc["formats"][f]["files"]),
@@ -292,9 +294,9 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
     )
     assert not any("savedmodel" in n for n in names)
     # one source of truth: the windowing/decoding and the model loading validation ran, byte for byte
-    assert qa_mjs == (ROOT / "validate" / "node" / "qa.mjs").read_bytes()
-    assert runtimes_mjs == (ROOT / "validate" / "node" / "runtimes.mjs").read_bytes()
-    for caller in (ROOT / "publish" / "js" / "index.js", ROOT / "validate" / "node" / "runner.mjs"):
+    assert qa_mjs == (ROOT / "js" / "core" / "qa.mjs").read_bytes()
+    assert runtimes_mjs == (ROOT / "js" / "node" / "runtimes.mjs").read_bytes()
+    for caller in (ROOT / "js" / "client" / "index.js", ROOT / "js" / "node" / "runner.mjs"):
         text = caller.read_text()
         assert "loadRuntime(" in text  # the client and the validation runner load through it ...
         for loader in (
@@ -305,7 +307,7 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
             "InferenceSession.",
         ):
             assert loader not in text, (caller.name, loader)  # ... and neither has a loader of its own
-    node_pkg = json.loads((ROOT / "validate" / "node" / "package.json").read_text())
+    node_pkg = json.loads((ROOT / "js" / "package.json").read_text())
     assert pkg["dependencies"] == node_pkg["dependencies"]
     assert "scripts" not in pkg
     tfjs_node = node_pkg["devDependencies"]["@tensorflow/tfjs-node"]
@@ -499,14 +501,14 @@ def client_tfjs_node(published: dict[str, Any], tmp_path_factory: pytest.TempPat
     """A consumer that also installed the optional peer @tensorflow/tfjs-node the way the package README
     tells one where only the npm registry is reachable: --ignore-scripts, then qaport's addon build."""
     tarball = published["root"] / published["manifest"]["npm"]["tarball"]
-    pkg = json.loads((ROOT / "validate" / "node" / "package.json").read_text())
+    pkg = json.loads((ROOT / "js" / "package.json").read_text())
     tfjs_node = f"@tensorflow/tfjs-node@{pkg['devDependencies']['@tensorflow/tfjs-node']}"
     project = _project(tmp_path_factory.mktemp("client-tfjs-node") / "consumer", str(tarball))
     _npm(["install", "--ignore-scripts", "--no-audit", "--no-fund", tfjs_node], project)
     build = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "validate" / "node" / "build_tfjs_node.py"),
+            str(ROOT / "js" / "node" / "build_tfjs_node.py"),
             "--package",
             str(project / "node_modules" / "@tensorflow" / "tfjs-node"),
         ],
@@ -891,8 +893,8 @@ def test_tfjs_load_graph_model_runs_the_shipped_model(
 
 def test_types_declare_every_export() -> None:
     """index.d.ts declares what index.js exports (a cheap guard against the two drifting apart)."""
-    js = (ROOT / "publish" / "js" / "index.js").read_text()
-    dts = (ROOT / "publish" / "js" / "index.d.ts").read_text()
+    js = (ROOT / "js" / "client" / "index.js").read_text()
+    dts = (ROOT / "js" / "client" / "index.d.ts").read_text()
     exported = set(re.findall(r"^export (?:class|const|function|async function) (\w+)", js, re.M))
     exported |= {n.strip() for m in re.findall(r"^export const \{([^}]+)\}", js, re.M) for n in m.split(",")}
     exported |= set(re.findall(r"^export \{ (\w+) \} from", js, re.M))

@@ -53,7 +53,7 @@ def test_packaging_refuses_missing_files_and_unsafe_paths(tmp_path: Path, how: s
 
 CLIENT_LOAD_SCRIPT = r"""
 import fs from 'node:fs';
-import { QAClient } from './index.js';
+import { QAClient } from './client/index.js';
 
 const out = [];
 for (const [runtime, quantized, modelDir] of JSON.parse(fs.readFileSync(0, 'utf8'))) {

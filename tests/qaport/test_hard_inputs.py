@@ -144,7 +144,7 @@ def test_python_windows_are_independent(artifacts: Path, python_answers: dict[st
 
 CLIENT_EDGE_SCRIPT = r"""
 import fs from 'node:fs';
-import { QAClient } from './index.js';
+import { QAClient } from './client/index.js';
 
 const job = JSON.parse(fs.readFileSync(0, 'utf8'));
 const hwm = () => Number(/^VmHWM:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;

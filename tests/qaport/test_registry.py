@@ -31,7 +31,7 @@ def test_client_formats_map_each_option_to_one_format() -> None:
 
 def test_the_javascript_side_uses_the_same_vocabulary() -> None:
     """runtimes.mjs' loader kinds and runtime ids, and the client's runtimes, are the registry's."""
-    runtimes_mjs = (ROOT / "validate" / "node" / "runtimes.mjs").read_text()
+    runtimes_mjs = (ROOT / "js" / "node" / "runtimes.mjs").read_text()
     kinds = re.search(r"export const FORMAT_KINDS = (\[.*?\]);", runtimes_mjs)
     ids = re.search(r"export const RUNTIME_IDS = (\{.*?\});", runtimes_mjs)
     assert kinds and ids
@@ -41,7 +41,7 @@ def test_the_javascript_side_uses_the_same_vocabulary() -> None:
     for r in RUNTIMES.values():
         if r.tfjs_backend:
             assert ids_map[r.tfjs_backend] == r.id
-    index_js = (ROOT / "publish" / "js" / "index.js").read_text()
+    index_js = (ROOT / "js" / "client" / "index.js").read_text()
     client = re.search(r"const RUNTIMES = (\[.*?\]);", index_js)
     assert client and set(json.loads(client.group(1).replace("'", '"'))) == set(client_formats(list(FORMATS)))
     assert "client_formats" in index_js and "CLIENT_FORMATS" not in index_js  # read from the manifest

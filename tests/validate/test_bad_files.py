@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from qaport.registry import FORMATS
 from tests.conftest import (
     copy_artifacts,
     error_lines,
@@ -79,7 +80,7 @@ def test_missing_file_fails_validation_naming_it(artifacts: Path, tmp_path: Path
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     report = json.loads((root / "report.json").read_text())
     ran = [t for t in report["targets"] if not t.get("excluded")]
-    assert [t["id"] for t in ran] == ["tfjs@tfjs-wasm", "tfjs@tfjs-node"]
+    assert [t["id"] for t in ran] == list(FORMATS["tfjs"].targets)  # Node.js and browser targets alike
     for target in ran:
         assert target["status"] == "failed"
         assert "vocab.txt is listed in the manifest but missing" in target["reason"]

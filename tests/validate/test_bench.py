@@ -115,7 +115,7 @@ def test_windows_per_call_rule_is_the_same_in_python_and_javascript() -> None:
     if shutil.which("node") is None:
         pytest.skip("needs node")
     script = (
-        "import('./validate/node/qa.mjs').then((qa) => console.log(JSON.stringify(["
+        "import('./js/core/qa.mjs').then((qa) => console.log(JSON.stringify(["
         + ",".join(f"qa.callPlan({lengths}, {limit})" for lengths, limit in cases)
         + ", qa.callPlan([384, 384], 16, qa.soloWidthFor('tfjs-fp16'))])))"
     )
@@ -137,7 +137,7 @@ def test_quick_benchmark_on_the_default_model(default_artifacts: Path, tmp_path:
     assert {"model", "machine", "protocol", "peak", "systems", "levers", "targets", "questions"} <= set(report)
     assert report["peak"]["peak_gflops"] > 1.0
     assert [e["id"] for e in report["systems"]] == list(SYSTEMS)
-    node = shutil.which("node") is not None and (ROOT / "validate" / "node" / "node_modules").is_dir()
+    node = shutil.which("node") is not None and (ROOT / "js" / "node_modules").is_dir()
     by_id = {e["id"]: e for e in report["systems"]}
     base = by_id["pipeline"]
     for e in report["systems"]:

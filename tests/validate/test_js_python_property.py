@@ -1,4 +1,4 @@
-"""Seeded property test: qaport/decode.py and the shipped validate/node/qa.mjs agree beyond hand-picked cases.
+"""Seeded property test: qaport/decode.py and the shipped js/core/qa.mjs agree beyond hand-picked cases.
 
 The second test repeats 300 of the pairs with the byte-level BPE (RoBERTa), Unigram SentencePiece (ALBERT)
 and uncased WordPiece tokenizers, and also compares the top 3 answers with the null answer
@@ -281,75 +281,44 @@ def make_logits(
 
 
 # -- the two sides -----------------------------------------------------------------------------------------
-NODE_SCRIPT = r"""
-import * as qa from './qa.mjs';
-import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
-const { Tokenizer } = createRequire(process.cwd() + '/')('tokenizers');
-const [jobPath, outPath] = process.argv.slice(-2);
-const job = JSON.parse(readFileSync(jobPath, 'utf8'));
-const tok = Tokenizer.fromFile(job.tokenizer);
-const b64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-const f32 = (s) => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-const out = [];
-const t0 = performance.now();
-const lower = (job.lower ?? []).map((t) => qa.lowerLikePython(t));
-for (const c of job.cases ?? []) {
-  const item = {};
-  out.push(item);
-  let enc;
-  try {
-    enc = await qa.encode(tok, c.question, c.context);
-  } catch (err) {
-    if (!(err instanceof qa.DecodeError)) throw err;
-    item.error = err.message;
-    continue;
-  }
-  item.shape = enc.shape;
-  item.input_ids = b64(enc.inputIds);
-  item.attention_mask = b64(enc.attentionMask);
-  item.token_type_ids = b64(enc.typeIds);
-  item.cls_id = enc.clsId;
-  item.windows = enc.windows.map((w) => [w.inputIds, w.sequenceIds, w.wordIds, w.offsets]);
-  if (c.start === undefined) continue;
-  const start = { data: f32(c.start), shape: c.shape };
-  const end = { data: f32(c.end), shape: c.shape };
-  try {
-    item.answer = qa.decode(enc, start, end, c.context);
-    item.candidates = qa.decodeCandidates(enc, start, end, c.context).filter((a) => a.score > 0);
-    if (job.top) {
-      item.top = qa.decodeAnswers(enc, start, end, c.context, { topK: 3, handleImpossibleAnswer: true });
-      item.null_answer = qa.decode(enc, start, end, c.context, { handleImpossibleAnswer: true });
-    }
-  } catch (err) {
-    if (!(err instanceof qa.DecodeError)) throw err;
-    item.decode_error = err.message;
-  }
-}
-const cpu = process.cpuUsage();
-const ms = performance.now() - t0;
-writeFileSync(outPath, JSON.stringify({ results: out, lower, ms, cpu: (cpu.user + cpu.system) / 1e6 }));
-"""
+# The JavaScript side is one browser-safe module, tests/validate/js/qa_parity.mjs (js/core's qa.mjs and
+# tokenizer.mjs), run in Node.js and in a page of headless Chromium: both must equal Python.
+JS_TESTS = ROOT / "tests" / "validate" / "js"
+HOSTS = ("node", "browser")
 
 
-class NodeJob:
-    """qa.mjs over every pair in one node process, started at once so that Python decodes meanwhile."""
+class JsJob:
+    """qa_parity.runJob over every pair in one node process, or in one Chromium page (``host="browser"``),
+    started at once so that Python decodes meanwhile."""
 
-    def __init__(self, job: dict[str, Any], tmp: Path) -> None:
-        if not (NODE_DIR / "node_modules" / "tokenizers").is_dir():
-            pytest.fail(f"{NODE_DIR / 'node_modules'} lacks tokenizers: run `npm ci --ignore-scripts` in {NODE_DIR}")
-        job_path, self.out_path, self.err_path = tmp / "job.json", tmp / "out.json", tmp / "node.stderr"
+    def __init__(self, job: dict[str, Any], tmp: Path, host: str = "node") -> None:
+        tmp = tmp / host
+        tmp.mkdir(exist_ok=True)
+        job_path, self.out_path, self.err_path = tmp / "job.json", tmp / "out.json", tmp / "js.stderr"
         job_path.write_text(json.dumps(job), encoding="utf-8")
+        self.host = host
+        if host == "browser":
+            from validate.browser import browser_unavailable, find_chromium
+
+            problem = browser_unavailable()
+            if problem:
+                pytest.fail(f"the browser half of this property test cannot run: {problem}")
+            cmd = ["node", str(JS_TESTS / "in_browser.mjs"), "--browser", str(find_chromium())]
+            cmd += [
+                "--module",
+                "/tests/qa_parity.mjs",
+                "--fn",
+                "runJob",
+                "--job",
+                str(job_path),
+                "--out",
+                str(self.out_path),
+            ]
+        else:
+            cmd = ["node", str(JS_TESTS / "qa_parity_node.mjs"), str(job_path), str(self.out_path)]
         with self.err_path.open("wb") as err:
             self.proc = subprocess.Popen(
-                ["node", "--input-type=module", "-e", NODE_SCRIPT, str(job_path), str(self.out_path)],
-                cwd=NODE_DIR,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
+                cmd, cwd=NODE_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
             )
 
     def result(self, timeout: float = 600) -> dict[str, Any]:
@@ -361,6 +330,8 @@ class NodeJob:
                 self.proc.wait()
         assert code == 0, self.err_path.read_text(encoding="utf-8", errors="replace")[-3000:]
         doc: dict[str, Any] = json.loads(self.out_path.read_text(encoding="utf-8"))
+        if self.host == "browser":  # in_browser.mjs wraps the function's value
+            doc = {**doc["value"], "cpu": float("nan"), "user_agent": doc["userAgent"]}
         return doc
 
 
@@ -527,7 +498,11 @@ def _job(cases: list[Case], tokenizer_path: Path = CHECKPOINT / "tokenizer.json"
         if c.start is not None and c.end is not None:
             item.update(shape=list(c.start.shape), start=_b64(c.start), end=_b64(c.end))
         items.append(item)
-    return {"tokenizer": str(tokenizer_path), "cases": items, "top": any(c.top for c in cases)}
+    return {
+        "tokenizer_json": tokenizer_path.read_text(encoding="utf-8"),
+        "cases": items,
+        "top": any(c.top for c in cases),
+    }
 
 
 def _stats(cases: list[Case], python: list[dict[str, Any]], unk_id: int = 1) -> dict[str, int]:
@@ -553,35 +528,40 @@ def _stats(cases: list[Case], python: list[dict[str, Any]], unk_id: int = 1) -> 
 
 
 def _agree(cases: list[Case], tmp_path: Path, tokenizer_path: Path, unk_id: int = 1) -> dict[str, int]:
-    """Both sides over ``cases``: fails with the differing pairs, else returns what the pairs exercised."""
+    """Both sides over ``cases``, the JavaScript one in Node.js and in Chromium: fails with the differing
+    pairs (per host), else returns what the pairs exercised."""
     t0, c0 = time.perf_counter(), time.process_time()
-    node = NodeJob(_job(cases, tokenizer_path), tmp_path)
+    job = _job(cases, tokenizer_path)
+    js = {host: JsJob(job, tmp_path, host) for host in HOSTS}
     t1, c1 = time.perf_counter(), time.process_time()
     python = [case.python() for case in cases]
     t2, c2 = time.perf_counter(), time.process_time()
-    doc = node.result()
+    docs = {host: j.result() for host, j in js.items()}
     t3 = time.perf_counter()
-    results = doc["results"]
-    assert len(results) == len(cases)
-    failures, dump = [], []
-    for case, py, js in zip(cases, python, results, strict=True):
-        problems = compare(case, py, js)
-        if problems:
-            failures.append(_show(case, py, js, problems))
-            dump.append({"index": case.index, "question": case.question, "context": case.context, "problems": problems})
     stats = _stats(cases, python, unk_id)
+    timing = "; ".join(f"{h}: {d['ms'] / 1000:.1f} s" for h, d in docs.items())
     summary = (
-        f"{stats}; python: {t1 - t0:.1f} s (CPU {c1 - c0:.1f} s) to start node, {t2 - t1:.1f} s "
-        f"(CPU {c2 - c1:.1f} s) to decode; node: {doc['ms'] / 1000:.1f} s (CPU {doc['cpu']:.1f} s), "
-        f"waited {t3 - t2:.1f} s more"
+        f"{stats}; python: {t1 - t0:.1f} s (CPU {c1 - c0:.1f} s) to start node and Chromium, {t2 - t1:.1f} s "
+        f"(CPU {c2 - c1:.1f} s) to decode; {timing}; waited {t3 - t2:.1f} s more"
     )
     print(summary)
-    if failures:
-        (tmp_path / "failures.json").write_text(json.dumps(dump, indent=1), encoding="utf-8")
-        pytest.fail(
-            f"{len(failures)} of {len(cases)} pairs differ ({summary}); all in {tmp_path / 'failures.json'}:\n\n"
-            + "\n\n".join(failures[:SHOW])
-        )
+    for host, doc in docs.items():
+        results = doc["results"]
+        assert len(results) == len(cases), host
+        failures, dump = [], []
+        for case, py, got in zip(cases, python, results, strict=True):
+            problems = compare(case, py, got)
+            if problems:
+                failures.append(_show(case, py, got, problems))
+                dump.append(
+                    {"index": case.index, "question": case.question, "context": case.context, "problems": problems}
+                )
+        if failures:
+            (tmp_path / f"failures-{host}.json").write_text(json.dumps(dump, indent=1), encoding="utf-8")
+            pytest.fail(
+                f"{host}: {len(failures)} of {len(cases)} pairs differ ({summary}); all in "
+                f"{tmp_path / f'failures-{host}.json'}:\n\n" + "\n\n".join(failures[:SHOW])
+            )
     return stats
 
 
@@ -611,9 +591,9 @@ FAMILIES = {"bpe": ("bpe", False), "sentencepiece": ("sentencepiece", True), "wo
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_python_and_js_agree_on_every_tokenizer_family(family: str, tmp_path: Path) -> None:
     """The same generated pairs through the other tokenizer families' tokenizer.json (qaport.offline_tokenizers,
-    saved as a conversion ships it), read by the npm tokenizers package on the JS side: windows, token type
-    ids, cls token, answers and candidates, and also the top 3 answers with the null answer
-    (handle_impossible_answer) and the best answer with it."""
+    saved as a conversion ships it), read by js/core/tokenizer.mjs on the JS side (Node.js and Chromium):
+    windows, token type ids, cls token, answers and candidates, and also the top 3 answers with the null
+    answer (handle_impossible_answer) and the best answer with it."""
     from qaport.offline_tokenizers import offline_tokenizer
 
     name, lowercase = FAMILIES[family]
@@ -636,8 +616,10 @@ SIGMA_PROBES = ("{}", "Α{}Σ", "{}Σ", "1{}Σ", "ΑΣ{}", "ΑΣ{}Α")  # mappin
 
 @pytest.mark.node
 @needs_node
-def test_merge_keys_lower_like_python(tmp_path: Path) -> None:
-    """Equal answers merge by the pipeline's ``str.lower()``; qa.mjs must lower alike whatever Node's ICU.
+@pytest.mark.parametrize("host", HOSTS)
+def test_merge_keys_lower_like_python(host: str, tmp_path: Path) -> None:
+    """Equal answers merge by the pipeline's ``str.lower()``; qa.mjs must lower alike whatever the ICU of
+    Node.js or of Chromium.
 
     Every code point of planes 0, 1 and 14 (2 and 3 hold caseless ideographs, 4-13 nothing, 15-16 private
     use) alone and around a capital sigma (final or not depends on cased and case-ignorable neighbours), then
@@ -649,7 +631,7 @@ def test_merge_keys_lower_like_python(tmp_path: Path) -> None:
     pool += [c for pair in NEWER_CASE_PAIRS for c in pair]
     texts = ["\n".join(probe.format(chr(c)) for c in code_points) for probe in SIGMA_PROBES]
     texts += ["".join(rng.choices(pool, k=rng.randint(1, 8))) for _ in range(20000)]
-    got = NodeJob({"tokenizer": str(CHECKPOINT / "tokenizer.json"), "lower": texts}, tmp_path).result()["lower"]
+    got = JsJob({"lower": texts}, tmp_path, host).result()["lower"]
     wrong = []
     for probe, text, lowered in zip(SIGMA_PROBES, texts, got, strict=False):
         pairs = zip(code_points, text.lower().split("\n"), lowered.split("\n"), strict=True)
@@ -659,16 +641,16 @@ def test_merge_keys_lower_like_python(tmp_path: Path) -> None:
     assert not mixed, f"{len(mixed)} texts lowered differently, (text, python, js): {mixed[:10]}"
 
 
-# -- the npm client (publish/js/index.js) ----------------------------------------------------------------
+# -- the npm client (js/client/index.js) -----------------------------------------------------------------
 CLIENT_SCRIPT = r"""
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
-import * as qa from './qa.mjs';
-import { QAClient } from './index.js';
-const { Tokenizer } = createRequire(process.cwd() + '/')('tokenizers');
+import * as qa from './core/qa.mjs';
+import { QAClient } from './client/index.js';
+import { Tokenizer } from './core/tokenizer.mjs';
 const [jobPath, outPath] = process.argv.slice(-2);
 const job = JSON.parse(readFileSync(jobPath, 'utf8'));
-const tokenizer = qa.prepareTokenizer(Tokenizer.fromFile(job.tokenizer));
+const tokenizer = Tokenizer.fromJSON(readFileSync(job.tokenizer, 'utf8'));
 let calls = 0;
 // A deterministic stand-in for the model: logits from each token's id, position and type id (the same
 // function as fake_logits in Python); [CLS] raised by 0 to 4 clsBoost (by the window's length) so that the
@@ -744,8 +726,14 @@ def test_npm_client_predict_options_answer_like_python(family: str, token_types:
     tok_path = tmp_path / "tok" / "tokenizer.json"
     pkg = tmp_path / "pkg"
     pkg.mkdir()
-    shutil.copy(ROOT / "publish" / "js" / "index.js", pkg / "index.js")
-    for name in ("qa.mjs", "runtimes.mjs"):
+    for name in (
+        "client/index.js",
+        "core/qa.mjs",
+        "core/models.mjs",
+        "core/tokenizer.mjs",
+        "node/runtimes.mjs",
+    ):  # as the package ships them
+        (pkg / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(NODE_DIR / name, pkg / name)
     (pkg / "node_modules").symlink_to(NODE_DIR / "node_modules", target_is_directory=True)
     (pkg / "package.json").write_text('{"type": "module"}')

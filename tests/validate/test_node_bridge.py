@@ -35,7 +35,7 @@ from validate.node_bridge import (
 )
 
 HAVE_NODE = shutil.which("node") is not None and (NODE_DIR / "node_modules").is_dir()
-needs_node = pytest.mark.skipif(not HAVE_NODE, reason="needs node on PATH and `npm ci` in validate/node")
+needs_node = pytest.mark.skipif(not HAVE_NODE, reason="needs node on PATH and `npm ci` in js/")
 
 # -- texts: a multi-window context, and one with emoji (non-BMP), CJK and accents ---------------------
 TEAMS = ["Tigers", "Lions", "Eagles", "Sharks", "Wolves", "Bears", "Falcons"]
@@ -155,13 +155,14 @@ def utf16_index(text: str, code_points: int) -> int:
 
 # -- node: qa.mjs against qaport/decode.py -------------------------------------------------------------
 QA_SCRIPT = r"""
-import * as qa from './qa.mjs';
+import * as qa from './core/qa.mjs';
 import { createRequire } from 'node:module';
-const { Tokenizer } = createRequire(process.cwd() + '/')('tokenizers');
+import { Tokenizer } from './core/tokenizer.mjs';
+import { readFileSync } from 'node:fs';
 let raw = '';
 for await (const chunk of process.stdin) raw += chunk;
 const job = JSON.parse(raw);
-const tok = Tokenizer.fromFile(job.tokenizer);
+const tok = Tokenizer.fromJSON(readFileSync(job.tokenizer, 'utf8'));
 const out = [];
 for (const c of job.cases) {
   const enc = await qa.encode(tok, c.question, c.context, { maxLength: c.max_length, stride: c.stride });
@@ -471,7 +472,7 @@ def test_answer_through_node_equals_python_without_tf(
     """End to end in node (tokenise, one batched call, decode) == Python decoding of the same logits."""
     tok = py_tokenizer(tokenizer_path)
     with NodeRuntime("onnx", mixing_onnx[variant], tokenizer=tokenizer_path, timeout=60) as rt:
-        assert rt.ready["versions"]["tokenizers"]
+        assert rt.ready["versions"]["tokenizer"] == "js/core/tokenizer.mjs"  # the one the client and browser run
         fixed = rt.ready["fixed_length"]
         assert fixed == (decode.MAX_LENGTH if variant == "fixed" else None)
 

@@ -1,4 +1,4 @@
-"""TF.js on libtensorflow (@tensorflow/tfjs-node), its addon built offline by validate/node/build_tfjs_node.py.
+"""TF.js on libtensorflow (@tensorflow/tfjs-node), its addon built offline by js/node/build_tfjs_node.py.
 
 Nothing here is skipped: a missing node, npm install or addon build is a failure that says what to run,
 since the benchmark's tfjs-node system depends on it.
@@ -23,8 +23,8 @@ from qaport.squad import load_examples
 from validate.node_bridge import NODE_DIR, TFJS_NODE_ADDON, NodeRuntime
 
 pytestmark = pytest.mark.node
-BUILD = NODE_DIR / "build_tfjs_node.py"
-HOW = "run: npm ci --ignore-scripts in validate/node, then python validate/node/build_tfjs_node.py (nox does both)"
+BUILD = NODE_DIR / "node" / "build_tfjs_node.py"
+HOW = "run: npm ci --ignore-scripts in js/, then python js/node/build_tfjs_node.py (nox does both)"
 
 
 def require_addon() -> Path:

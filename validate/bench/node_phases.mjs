@@ -1,7 +1,7 @@
 // Where a Node.js system's answer goes: tokenising, tensor creation, the model call, copies back to JS,
 // decoding; the fixed cost of one call (an 8-token input: almost no FLOPs); and a long text's windows
 // as qa.callPlan runs them vs one batched call. Loads the model through the shared runtime layer
-// (validate/node/runtimes.mjs), exactly as the runner and the npm client do.
+// (js/node/runtimes.mjs), exactly as the runner and the npm client do.
 //
 //   node node_phases.mjs --format onnx|tfjs|savedmodel --model MAIN_FILE --tokenizer tokenizer.json
 //                        [--backend tensorflow|wasm|cpu] [--output-map NAME=start_logits,...] < job.json
@@ -13,8 +13,9 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
-import * as qa from '../node/qa.mjs';
-import { loadRuntime, plainFiles } from '../node/runtimes.mjs';
+import * as qa from '../../js/core/qa.mjs';
+import { Tokenizer } from '../../js/core/tokenizer.mjs';
+import { loadRuntime, plainFiles } from '../../js/node/runtimes.mjs';
 
 console.log = console.error;
 console.info = console.error;
@@ -120,8 +121,7 @@ async function main() {
     outputMap: args.outputMap,
     backend: args.format === 'tfjs' ? args.backend : 'tensorflow',
   });
-  const { Tokenizer } = require('tokenizers');
-  const tokenizer = qa.prepareTokenizer(Tokenizer.fromFile(path.resolve(args.tokenizer)));
+  const tokenizer = Tokenizer.fromJSON(fs.readFileSync(path.resolve(args.tokenizer), 'utf8'));
   const result = { runtime: runtime.runtime, format: runtime.format, backend: runtime.backend };
   for (const cls of ['short', 'long']) if (job[cls]) result[cls] = await phases(runtime, tokenizer, clock, job[cls], cls === 'long' ? Math.max(1, runs - 1) : runs);
   const tiny = new Int32Array([101, 2000, 2001, 102, 2002, 2003, 2004, 102]);

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from qaport import decode
+from qaport.javascript import JS_DIR
 from qaport.registry import FORMATS, NODE_KIND, RUNTIMES
 
-NODE_DIR = Path(__file__).resolve().parent.parent / "node"
+NODE_DIR = JS_DIR
 
 
 @dataclass(frozen=True)

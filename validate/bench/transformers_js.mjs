@@ -2,7 +2,7 @@
 // qaport artifact directory (a transformers.js local model: config.json, tokenizer.json,
 // tokenizer_config.json, onnx/model.onnx, onnx/model_quantized.onnx), offline.
 //
-//   node transformers_js.mjs --dir ARTIFACT_DIR --dtype fp32|q8 --packages validate/node
+//   node transformers_js.mjs --dir ARTIFACT_DIR --dtype fp32|q8 --packages js
 //
 // Prints {"event":"ready",...}, then answers one JSON line per request line on stdin:
 //   {"op":"answer","question":...,"context":...,"warmup":N,"runs":N} -> {"ok":true,"answer":...,"score":...,"times_ms":[...]}

@@ -59,6 +59,12 @@ class Runner(ABC):
         """Whether the model takes token_type_ids (BERT, MobileBERT, ALBERT), so callers must feed them."""
         return TOKEN_TYPE_IDS in self.inputs
 
+    @property
+    def software_renderer(self) -> str | None:
+        """The renderer's name when this runtime computes on a software-rendered GPU (a browser backend on
+        SwiftShader), else None."""
+        return None
+
     # -- lifecycle -------------------------------------------------------------------------
     def activate(self) -> None:
         start = time.perf_counter()

@@ -1,5 +1,5 @@
 """Node.js runtimes (onnxruntime-node, TF.js on wasm/cpu/libtensorflow, the SavedModel on tfjs-node),
-each in one long-lived Node.js process running validate/node/runner.mjs.
+each in one long-lived Node.js process running js/node/runner.mjs.
 
 Inference, end-to-end answers (tokenised and decoded in JavaScript) and their timings all happen
 inside Node; Python only sends requests and compares the replies.
@@ -31,9 +31,11 @@ class NodeRunner(Runner):
         runtime_id: str,
         backend: str | None = None,
         timeout: float = 300.0,
+        host: str = "node",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.host = host  # node: js/node/runner.mjs; browser: js/browser/runner.mjs (a page of headless Chromium)
         self.runtime_kind = runtime_kind  # what runtimes.mjs loads: "tfjs" | "onnx" | "savedmodel"
         self.backend = backend  # TF.js backend of a "tfjs" kind
         self.timeout = timeout
@@ -43,13 +45,16 @@ class NodeRunner(Runner):
     def _activate(self) -> None:
         from validate.node_bridge import NodeRuntime, NodeRuntimeError, NodeUnavailableError
 
+        inputs = self.record.get("signature", {}).get("inputs", {})
         self._node = NodeRuntime(
             runtime=self.runtime_kind,
             model=self.root / self.record["main_file"],
-            backend=self.backend if self.runtime_kind == "tfjs" else None,
+            backend=self.backend if self.runtime_kind == "tfjs" or self.host == "browser" else None,
             tokenizer=self.tokenizer_path,
             output_map=self.record["output_names"],
             timeout=self.timeout,
+            host=self.host,
+            input_dtypes={k: v["dtype"] for k, v in inputs.items() if isinstance(v, dict) and "dtype" in v},
         )
         try:
             self._node.start()
@@ -87,6 +92,21 @@ class NodeRunner(Runner):
             lambda: self._node.answer(question, context, warmup=warmup, runs=runs, handle_impossible_answer=null)
         )
         return Answer(reply["text"], float(reply["score"]), int(reply["start"]), int(reply["end"])), list(times)
+
+    def answer_with_logits(self, question: str, context: str) -> tuple[Any, dict[str, Any]]:
+        """The answer of one end-to-end run in JavaScript, with the batch it fed the model and the logits."""
+        from qaport.decode import Answer
+
+        null = self.handle_impossible_answer
+        reply, arrays = self._call(
+            lambda: self._node.answer_with_logits(question, context, handle_impossible_answer=null)
+        )
+        return Answer(reply["text"], float(reply["score"]), int(reply["start"]), int(reply["end"])), arrays
+
+    @property
+    def software_renderer(self) -> str | None:
+        ready = self._node.ready if self._node is not None else {}
+        return str(ready.get("gpu_renderer") or "software") if ready.get("software_renderer") else None
 
     def peak_rss_bytes(self) -> int:
         stats = self.stats()

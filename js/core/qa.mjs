@@ -1,6 +1,7 @@
 // Question answering in JavaScript: windowing and answer decoding, an exact port of qaport/decode.py.
 //
-// Kept free of any runtime (TF.js, onnxruntime) so that an npm client can reuse it: the model is an
+// Kept free of any runtime (TF.js, onnxruntime) and of any host API (Node.js or browser), so that the npm
+// client, the Node.js runner and the browser page all run this file: the model is an
 // `infer(inputIds, attentionMask, shape, tokenTypeIds)` callback returning `{start, end, shape}` (Float32Arrays,
 // row-major); `tokenTypeIds` is null unless the caller asks for token types (BERT, MobileBERT, ALBERT).
 //
@@ -9,11 +10,11 @@
 // byte-level BPE), and the classification token kept in the softmax ("no answer") is every token equal to
 // the window's first token when that is a special one (`encoded.clsId`), as in the pipeline.
 //
-// Windowing is done here, not by the tokenizer's truncation: tokenizers >= 0.23.1 (Rust core, so the npm
-// package 0.23.2 too) stops tokenising at max_length when truncation is on and returns too few
-// overflowing windows (huggingface/tokenizers#2091). We tokenise the whole pair once and cut the
-// windows exactly as tokenizers 0.22's `only_second` truncation with a stride does (the Python side pins
-// tokenizers < 0.23), so the windows equal Python's token for token.
+// Windowing is done here, not by a tokenizer's truncation: the pair is tokenised once, whole, by qaport's
+// own tokenizer (js/core/tokenizer.mjs, equal to Python's `tokenizers` in ids and offsets, the same code in
+// Node.js and browsers), and the windows are cut exactly as tokenizers 0.22's `only_second` truncation with
+// a stride cuts them (the Python side pins tokenizers < 0.23: 0.23.1 returns too few overflowing windows,
+// huggingface/tokenizers#2091), so the windows equal Python's token for token.
 //
 // Character offsets from the tokenizer count Unicode code points (as in Python); JS strings index UTF-16
 // code units. Answers carry both: `start`/`end` in code points (equal to Python's) and

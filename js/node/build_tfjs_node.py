@@ -16,10 +16,10 @@ time. Node's headers come from the node installation (``--nodedir``), not from n
 Idempotent: a stamp next to the addon records what it was built against; when it matches and every
 link resolves, the script exits at once. Run it with the Python whose tensorflow should be used:
 
-    python validate/node/build_tfjs_node.py [--force] [--package DIR/node_modules/@tensorflow/tfjs-node]
+    python js/node/build_tfjs_node.py [--force] [--package DIR/node_modules/@tensorflow/tfjs-node]
 
 ``--package`` builds the addon of another project's tfjs-node (a consumer of qaport's npm package that
-installed ``@tensorflow/tfjs-node`` with ``npm install --ignore-scripts``); the default is validate/node's.
+installed ``@tensorflow/tfjs-node`` with ``npm install --ignore-scripts``); the default is js/'s.
 The addon links to the wheel's libraries where they are, so that Python environment must stay.
 """
 
@@ -34,7 +34,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-NODE_DIR = Path(__file__).resolve().parent
+NODE_DIR = Path(__file__).resolve().parent.parent  # js/, the npm project
 PACKAGE = NODE_DIR / "node_modules" / "@tensorflow" / "tfjs-node"
 NAPI_VERSION = "8"  # tfjs-node 4.22's highest napi_versions entry: node-pre-gyp looks in lib/napi-v8
 ADDON = PACKAGE / "lib" / f"napi-v{NAPI_VERSION}" / "tfjs_binding.node"
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "--package",
         type=Path,
         default=PACKAGE,
-        help="the @tensorflow/tfjs-node directory to build (default: validate/node's; a consumer's: "
+        help="the @tensorflow/tfjs-node directory to build (default: js/'s; a consumer's: "
         "PROJECT/node_modules/@tensorflow/tfjs-node)",
     )
     args = p.parse_args(argv)

@@ -8,9 +8,9 @@
 //   const top3 = await qa.predict(question, context, { topK: 3, handleImpossibleAnswer: true }); // an array
 //   qa.dispose();
 //
-// Tokenisation, windowing (384 tokens, stride 128) and answer decoding come from ./qa.mjs, and model
-// loading from ./runtimes.mjs: both are copied at build time, byte for byte, from qaport's
-// validate/node/, the code its validation ran. Every model file is checked against the sha256 in
+// Tokenisation, windowing (384 tokens, stride 128) and answer decoding come from ../core/qa.mjs, and model
+// loading from ../node/runtimes.mjs: the package ships qaport's js/ folder as it is (same paths, same bytes),
+// the code its validation ran. Every model file is checked against the sha256 in
 // model/manifest.json before it is used: each file is read once into memory, hashed, and the same bytes
 // are handed to the runtime (the SavedModel's directory is verified file by file, then loaded).
 
@@ -19,11 +19,12 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-import * as qa from './qa.mjs';
-import { IntegrityError, QAError, TFJS_BACKENDS, TFJS_NODE, hasPackage, loadRuntime, packageVersion, requirePackage } from './runtimes.mjs';
+import * as qa from '../core/qa.mjs';
+import { Tokenizer, TokenizerError } from '../core/tokenizer.mjs';
+import { IntegrityError, QAError, TFJS_BACKENDS, TFJS_NODE, hasPackage, loadRuntime, packageVersion, requirePackage } from '../node/runtimes.mjs';
 
 /** The model directory shipped inside this package. */
-export const PACKAGE_MODEL_DIR = fileURLToPath(new URL('./model/', import.meta.url));
+export const PACKAGE_MODEL_DIR = fileURLToPath(new URL('../model/', import.meta.url));
 export const MANIFEST = 'manifest.json';
 export const { MAX_LENGTH, STRIDE, MAX_ANSWER_LEN } = qa;
 const PREDICT_OPTIONS = ['topK', 'handleImpossibleAnswer'];
@@ -33,8 +34,18 @@ const PREDICT_OPTIONS = ['topK', 'handleImpossibleAnswer'];
 const RUNTIMES = ['onnx', 'tfjs', 'savedmodel'];
 const DEFAULT_BATCH_WINDOWS = qa.MAX_BATCH_WINDOWS;
 
-export { DecodeError } from './qa.mjs';
-export { IntegrityError, QAError } from './runtimes.mjs';
+export { DecodeError } from '../core/qa.mjs';
+export { IntegrityError, QAError } from '../node/runtimes.mjs';
+
+/** The model's tokenizer; one it cannot reproduce exactly (a Precompiled normalizer, ...) is one QAError. */
+function loadTokenizer(text) {
+  try {
+    return Tokenizer.fromJSON(text);
+  } catch (err) {
+    if (err instanceof TokenizerError) throw new QAError(`the model's tokenizer.json cannot be used: ${err.message}`);
+    throw err;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Manifest and integrity
@@ -218,8 +229,9 @@ export class QAClient {
       );
     }
     const files = new VerifiedFiles(dir, [...(manifest.files ?? []), ...(record.files ?? [])]);
-    const { Tokenizer } = requirePackage('tokenizers');
-    const tokenizer = qa.prepareTokenizer(Tokenizer.fromString(files.read('tokenizer.json').toString('utf8')));
+    // qaport's own tokenizer (js/core/tokenizer.mjs): the same code in Node.js and browsers, equal to Python's
+    // `tokenizers` in ids and offsets; a tokenizer.json it cannot reproduce exactly is refused here.
+    const tokenizer = loadTokenizer(files.read('tokenizer.json').toString('utf8'));
     const kind = runtime;
     const chosenBackend = runtime === 'tfjs' ? (backend ?? defaultBackend()) : runtime === 'savedmodel' ? 'tensorflow' : 'cpu';
     const loaded = await loadRuntime({ format: kind, files, mainFile: record.main_file, outputMap: record.output_names ?? {}, backend: chosenBackend });
@@ -235,7 +247,7 @@ export class QAClient {
       modelDir: dir,
       fixedLength: fixed,
       model: manifest.source?.name ?? null,
-      versions: { node: process.versions.node, tokenizers: packageVersion('tokenizers'), ...loaded.versions },
+      versions: { node: process.versions.node, ...loaded.versions },
     };
     // BERT, MobileBERT, ALBERT take token_type_ids (the model's inputs say so; runtimes.mjs usesTokenTypes)
     const tokenTypes = Boolean(loaded.usesTokenTypes);

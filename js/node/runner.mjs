@@ -22,23 +22,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
-import * as qa from './qa.mjs';
-import {
-  LOGICAL_INPUTS,
-  LOGICAL_OUTPUTS,
-  FORMAT_KINDS,
-  TFJS_BACKENDS,
-  TOKEN_TYPE_IDS,
-  loadRuntime,
-  packageVersion,
-  plainFiles,
-} from './runtimes.mjs';
-
-const require = createRequire(import.meta.url);
-const ITEM_BYTES = { int32: 4, float32: 4, int64: 8 };
+import { modelOps } from '../core/protocol.mjs';
+import { Tokenizer } from '../core/tokenizer.mjs';
+import { LOGICAL_OUTPUTS, FORMAT_KINDS, TFJS_BACKENDS, loadRuntime, plainFiles } from './runtimes.mjs';
 
 console.log = console.error;
 console.info = console.error;
@@ -82,83 +70,6 @@ function parseOutputMap(text) {
     map[name.trim()] = logical.trim();
   }
   return map;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Arrays on the wire: {"shape": [...], "dtype": "int32"|"float32"|"int64", "data": base64 of little-endian bytes}
-
-const TYPED = { int32: Int32Array, float32: Float32Array, int64: BigInt64Array };
-
-function decodeArray(arr, what) {
-  if (!arr || typeof arr !== 'object') throw new Error(`${what} is missing`);
-  const { shape, dtype, data } = arr;
-  if (!(dtype in TYPED)) throw new Error(`${what} has dtype ${dtype}; supported: ${Object.keys(TYPED).join(', ')}`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${what} has a bad shape`);
-  const buf = Buffer.from(data ?? '', 'base64');
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (buf.length !== count * ITEM_BYTES[dtype]) {
-    throw new Error(`${what}: ${buf.length} bytes do not hold shape [${shape}] of ${dtype}`);
-  }
-  const ab = new ArrayBuffer(buf.length); // a fresh buffer: Buffer's pool offset may be misaligned
-  new Uint8Array(ab).set(buf);
-  return { shape, dtype, data: new TYPED[dtype](ab) };
-}
-
-function encodeArray({ shape, dtype, data }) {
-  return { shape: Array.from(shape), dtype, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
-}
-
-// ---------------------------------------------------------------------------------------------------
-
-function checkFeeds(runtime, feeds) {
-  const names = runtime.inputs.map((i) => i.name);
-  const missing = names.filter((n) => !(n in feeds));
-  if (missing.length) throw new Error(`inputs ${missing.join(', ')} missing; the model takes ${names.join(', ')}`);
-  const [a, b] = LOGICAL_INPUTS.map((n) => feeds[n]?.shape);
-  if (!a || a.length !== 2 || !b || a.join() !== b.join()) throw new Error(`input_ids [${a}] and attention_mask [${b}] must be equal 2-D shapes`);
-  const t = feeds[TOKEN_TYPE_IDS]?.shape;
-  if (t && t.join() !== a.join()) throw new Error(`token_type_ids [${t}] must have the shape of input_ids [${a}]`);
-}
-
-function repeatCount(value, name, min) {
-  const v = value ?? min;
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min}, got ${value}`);
-  return v;
-}
-
-async function timedInfer(runtime, feeds, warmup, runs) {
-  const handle = runtime.prepare(feeds);
-  try {
-    for (let i = 0; i < warmup; i++) await runtime.run(handle);
-    const times = [];
-    let result;
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      result = await runtime.run(handle);
-      times.push(performance.now() - t0);
-    }
-    return { result, times };
-  } finally {
-    runtime.release(handle);
-  }
-}
-
-/** What the `answer` op calls: the shared runtime layer's infer, in qa.callPlan's calls like the npm client. */
-function makeAnswerInfer(runtime) {
-  const solo = qa.soloWidthFor(runtime.format);
-  // qa.answer hands the windows' token types as the 4th argument when asked to (tokenTypes; null
-  // otherwise); qa.inferInChunks slices them per call and passes them as the 5th argument.
-  return (ids, mask, [rows, width], types = null) =>
-    qa.inferInChunks(
-      (a, b, n, w, t) => runtime.infer(a, b, [n, w], t),
-      ids,
-      mask,
-      rows,
-      width,
-      qa.MAX_BATCH_WINDOWS,
-      solo,
-      types ?? null,
-    );
 }
 
 /**
@@ -205,45 +116,10 @@ function peakRss() {
 async function handle(state, req) {
   const { runtime } = state;
   switch (req.op) {
-    case 'infer': {
-      const feeds = {};
-      for (const [name, arr] of Object.entries(req.inputs ?? {})) feeds[name] = decodeArray(arr, `inputs.${name}`);
-      checkFeeds(runtime, feeds);
-      const warmup = repeatCount(req.warmup, 'warmup', 0);
-      const runs = repeatCount(req.runs, 'runs', 1);
-      const { result, times } = await timedInfer(runtime, feeds, warmup, runs);
-      const outputs = Object.fromEntries(LOGICAL_OUTPUTS.map((l) => [l, encodeArray(result[l])]));
-      return { outputs, times_ms: times };
-    }
-    case 'answer': {
-      if (!state.tokenizer) throw new Error('answer needs a tokenizer: start the runner with --tokenizer tokenizer.json');
-      if (typeof req.question !== 'string' || typeof req.context !== 'string') throw new Error('answer needs string question and context');
-      const warmup = repeatCount(req.warmup, 'warmup', 0);
-      const runs = repeatCount(req.runs, 'runs', 1);
-      const options = {
-        maxAnswerLen: repeatCount(req.max_answer_len ?? qa.MAX_ANSWER_LEN, 'max_answer_len', 1),
-        maxLength: repeatCount(req.max_length ?? qa.MAX_LENGTH, 'max_length', 1),
-        stride: repeatCount(req.stride ?? qa.STRIDE, 'stride', 0),
-        tokenTypes: runtime.usesTokenTypes, // BERT, MobileBERT, ALBERT: the model takes token_type_ids
-        handleImpossibleAnswer: Boolean(req.handle_impossible_answer),
-      };
-      const topK = req.top_k === undefined || req.top_k === null ? null : repeatCount(req.top_k, 'top_k', 1);
-      const times = [];
-      let best;
-      let all = null;
-      for (let i = 0; i < warmup + runs; i++) {
-        const t0 = performance.now();
-        if (topK !== null) {
-          if (typeof qa.answers !== 'function') throw new Error('top_k needs qa.answers, which this qa.mjs lacks');
-          all = await qa.answers(state.answerInfer, state.tokenizer, req.question, req.context, { ...options, topK });
-          best = all[0] ?? { text: '', score: 0, start: 0, end: 0 };
-        } else {
-          best = await qa.answer(state.answerInfer, state.tokenizer, req.question, req.context, options);
-        }
-        if (i >= warmup) times.push(performance.now() - t0);
-      }
-      return all === null ? { answer: best, times_ms: times } : { answer: best, answers: all, times_ms: times };
-    }
+    case 'infer':
+      return state.ops.infer(req);
+    case 'answer':
+      return state.ops.answer(req);
     case 'stats': {
       return { rss_bytes: process.memoryUsage().rss, ...peakRss(), num_tensors: runtime.numTensors() };
     }
@@ -281,16 +157,16 @@ async function main() {
   const state = {
     runtime,
     tokenizer: null,
-    answerInfer: makeAnswerInfer(runtime),
     faults: parseFaults(process.env.QAPORT_NODE_FAULT, modelPath),
     requests: 0,
   };
   const versions = { node: process.versions.node, ...runtime.versions };
   if (args.tokenizer) {
-    const { Tokenizer } = require('tokenizers');
-    state.tokenizer = qa.prepareTokenizer(Tokenizer.fromFile(path.resolve(args.tokenizer)));
-    versions.tokenizers = packageVersion('tokenizers');
+    // qaport's own tokenizer, the one the npm client and the browser run (js/core/tokenizer.mjs)
+    state.tokenizer = Tokenizer.fromJSON(fs.readFileSync(path.resolve(args.tokenizer), 'utf8'));
+    versions.tokenizer = 'js/core/tokenizer.mjs';
   }
+  state.ops = modelOps({ runtime, tokenizer: state.tokenizer });
   const loadMs = performance.now() - t0;
   send({
     event: 'ready',

@@ -1,0 +1,72 @@
+// Headless Chromium for qaport: started by us (not by puppeteer.launch, which detaches it into its own
+// process group, so a kill of a hung runner would leave the browser behind) and driven over the DevTools
+// protocol by puppeteer-core. js/browser/runner.mjs (validation) and the browser tests use it.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+
+export const CHROMIUM_FLAGS = [
+  '--headless=new',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--disable-background-networking', // else Chromium calls Google hosts at start, refused on a closed network
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--disable-extensions',
+  '--disable-default-apps',
+  '--mute-audio',
+  '--enable-unsafe-swiftshader', // WebGL on the SwiftShader software renderer where there is no GPU
+  '--enable-unsafe-webgpu', // WebGPU (a fallback adapter on SwiftShader)
+  '--remote-debugging-port=0',
+];
+
+export async function startChromium(executable, { log }) {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qaport-chromium-'));
+  const flags = [...CHROMIUM_FLAGS, `--user-data-dir=${userDir}`];
+  if (process.getuid?.() === 0) flags.push('--no-sandbox'); // Chromium refuses to run as root with its sandbox
+  const child = spawn(executable, [...flags, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const endpoint = await new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`Chromium (${executable}) printed no DevTools endpoint within 60 s`)), 60_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start Chromium ${executable}: ${err.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`Chromium exited at start (code ${code}, signal ${signal}): ${buffered.split('\n').slice(-5).join(' | ')}`));
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      buffered += chunk;
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(buffered);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  child.stderr.removeAllListeners('data');
+  child.stderr.on('data', () => {}); // keep the pipe drained; Chromium's own chatter is not ours to report
+  const puppeteer = require('puppeteer-core');
+  const browser = await puppeteer.connect({ browserWSEndpoint: endpoint, defaultViewport: { width: 1024, height: 768 } });
+  const close = async () => {
+    try {
+      await browser.close();
+    } catch {
+      // already gone
+    }
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(userDir, { recursive: true, force: true });
+  };
+  log(`browser runner: Chromium ${await browser.version()} (pid ${child.pid})`);
+  return { browser, child, close };
+}
