@@ -19,7 +19,15 @@ MODEL_DIR = "model"
 # client and the windowing/decoding and model loading that validation ran (their relative imports hold).
 CLIENT_ENTRY = "client/index.js"
 CLIENT_TYPES = "client/index.d.ts"
-SHIPPED_JS = (CLIENT_ENTRY, CLIENT_TYPES, "core/qa.mjs", "core/models.mjs", "core/tokenizer.mjs", "node/runtimes.mjs")
+SHIPPED_JS = (
+    CLIENT_ENTRY,
+    CLIENT_TYPES,
+    "core/qa.mjs",
+    "core/models.mjs",
+    "core/tokenizer.mjs",
+    "core/unicode-data.mjs",
+    "node/runtimes.mjs",
+)
 TFJS_NODE = "@tensorflow/tfjs-node"
 
 

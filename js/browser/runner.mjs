@@ -166,6 +166,16 @@ function chromiumPeakRss(rootPid) {
 
 let onFatal = async () => {};
 
+function parseFaults(text, modelPath) {
+  const faults = [];
+  for (const spec of (text ?? '').split(',').filter(Boolean)) {
+    const [kind, n, suffix] = spec.split(':');
+    if (!['crash', 'hang'].includes(kind) || !(Number(n) >= 1)) throw new Error(`QAPORT_NODE_FAULT entry "${spec}" must be crash|hang:N[:MODEL_SUFFIX]`);
+    if (!suffix || modelPath.split(path.sep).join('/').endsWith(suffix)) faults.push({ kind, at: Number(n) });
+  }
+  return faults;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const t0 = performance.now();
@@ -254,6 +264,24 @@ async function main() {
     browser_pid: chromium.child.pid,
   });
 
+  // Debug ops and QAPORT_NODE_FAULT (kind:N[:MODEL_SUFFIX], as js/node/runner.mjs reads it): a renderer
+  // crash, or a page that never returns, on the N-th request; the bridge's crash and hang handling is tested
+  // with them mid-validation.
+  const crash = () => page.goto('chrome://crash').then(() => ({}));
+  const hang = () => page.evaluate(() => {
+    for (;;);
+  });
+  const faults = parseFaults(process.env.QAPORT_NODE_FAULT, modelPath);
+  let requests = 0;
+  const injectFault = async () => {
+    requests += 1;
+    const fault = faults.find((f) => f.at === requests);
+    if (!fault) return;
+    log(`browser runner: fault injected by QAPORT_NODE_FAULT: ${fault.kind} on request ${requests}`);
+    (fault.kind === 'crash' ? crash() : hang()).catch(() => {});
+    await new Promise(() => {}); // no reply: the crash ends this runner, a hang is the bridge's to kill
+  };
+
   const stats = async () => {
     const inPage = await call('stats', {});
     const rss = chromiumPeakRss(chromium.child.pid);
@@ -285,13 +313,13 @@ async function main() {
         await new Promise(() => {});
       }
       try {
+        await injectFault();
         let reply;
         if (req.op === 'stats') reply = await stats();
         else if (req.op === 'infer' || req.op === 'answer') reply = await call(req.op, req);
-        else if (req.op === '_crash') reply = await page.goto('chrome://crash').then(() => ({})); // debug: a renderer crash
-        else if (req.op === '_hang') reply = await page.evaluate(() => {
-          for (;;); // debug: a page that never returns
-        });
+        else if (req.op === '_fetch') reply = await page.evaluate((u) => fetch(u).then(() => ({}), (e) => ({ fetch_error: String(e) })), String(req.url)); // debug: a request elsewhere
+        else if (req.op === '_crash') reply = await crash();
+        else if (req.op === '_hang') reply = await hang();
         else throw new Error(`unknown op ${JSON.stringify(req.op)}; ops: infer, answer, stats, shutdown`);
         send({ id, ok: true, ...reply });
       } catch (err) {

@@ -79,7 +79,11 @@ export function fetchFiles(baseUrl, { entries = null, fetchImpl = globalThis.fet
 // onnxruntime-web
 
 async function loadOnnxWeb({ files, mainFile, outputMap, backend, wasmPaths, inputDtypes, threads }) {
-  const ort = await import('onnxruntime-web');
+  // WebGPU runs on onnxruntime-web's native WebGPU execution provider (the 'onnxruntime-web/webgpu' build,
+  // as transformers.js loads it). The default build's older JSEP WebGPU kernels fail on tf2onnx's QA head
+  // (a Split with axis -1: zero-sized outputs) and give wrong int8 logits (an upload overwrites a GPU buffer
+  // a queued kernel has yet to read), in 1.30.0 and 1.31.1: docs/browser.md.
+  const ort = backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web');
   if (wasmPaths?.ort) ort.env.wasm.wasmPaths = wasmPaths.ort;
   // Threads need SharedArrayBuffer, which a page has only when cross-origin isolated (COOP + COEP).
   const isolated = Boolean(globalThis.crossOriginIsolated);

@@ -2,7 +2,8 @@
 
 Each tiny ``random:`` model is converted once per module (``python -m convert``) and validated once
 (``python -m validate``, a few questions); the manifest, the SavedModel signature and the ONNX and
-TF.js inputs must be as the spec says, and Node.js targets must have run, not been skipped.
+TF.js inputs must be as the spec says, and Node.js and browser (headless Chromium) targets must have run,
+not been skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from qaport.architectures import ARCHITECTURES, RANDOM_MODELS, TINY, TOKEN_TYPE_IDS
+from qaport.registry import RUNTIMES
 from tests.conftest import ROOT, error_lines, run_cli
 
 pytestmark = pytest.mark.tf
@@ -113,6 +115,11 @@ def test_validate_passes_in_every_runtime(converted: tuple[str, Path]) -> None:
         assert set(statuses.values()) == {"passed"}, statuses
         assert any(t.endswith("@onnxruntime-node") for t in statuses)
         assert any(t.endswith("@tfjs-wasm") for t in statuses)
+        # every browser target ran in headless Chromium and passed (not skipped): every web runtime
+        browser = {r for r, spec in RUNTIMES.items() if spec.host == "browser"}
+        assert {t.split("@")[1] for t in statuses} >= browser, statuses
+        ran = {t["runtime"] for t in report["targets"] if t["runtime"] in browser and t.get("windows_differ") == 0}
+        assert ran == browser, "a browser target's JavaScript windows differ from Python's"
 
 
 def test_token_type_ids_reach_the_model(converted: tuple[str, Path]) -> None:

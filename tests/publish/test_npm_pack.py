@@ -95,6 +95,7 @@ def test_publish_packs_exactly_the_manifest(artifacts: Path, tmp_path: Path) -> 
         "core/qa.mjs",
         "core/models.mjs",
         "core/tokenizer.mjs",
+        "core/unicode-data.mjs",
         "node/runtimes.mjs",
         "model/manifest.json",
     ]

@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from publish.contents import SHIPPED_JS
 from tests.conftest import ROOT, error_lines, run_cli
 
 NODE = shutil.which("node") is not None and shutil.which("npm") is not None
@@ -275,8 +276,7 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
         names = sorted(tar.getnames())
         pkg = json.load(tar.extractfile("package/package.json"))  # type: ignore[arg-type]
         packaged = json.load(tar.extractfile("package/model/manifest.json"))  # type: ignore[arg-type]
-        qa_mjs = tar.extractfile("package/core/qa.mjs").read()  # type: ignore[union-attr]
-        runtimes_mjs = tar.extractfile("package/node/runtimes.mjs").read()  # type: ignore[union-attr]
+        shipped_js = {f: tar.extractfile(f"package/{f}").read() for f in SHIPPED_JS}  # type: ignore[union-attr]
     assert names == sorted(
         [
             "package/README.md",
@@ -286,6 +286,7 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
             "package/core/qa.mjs",
             "package/core/models.mjs",
             "package/core/tokenizer.mjs",
+            "package/core/unicode-data.mjs",
             "package/node/runtimes.mjs",
             "package/model/manifest.json",
             *(f"package/model/{n}" for n in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")),
@@ -294,8 +295,9 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
     )
     assert not any("savedmodel" in n for n in names)
     # one source of truth: the windowing/decoding and the model loading validation ran, byte for byte
-    assert qa_mjs == (ROOT / "js" / "core" / "qa.mjs").read_bytes()
-    assert runtimes_mjs == (ROOT / "js" / "node" / "runtimes.mjs").read_bytes()
+    # the very files validation ran (js/core in Node.js and Chromium, js/node in Node.js), byte for byte
+    for rel, data in shipped_js.items():
+        assert data == (ROOT / "js" / rel).read_bytes(), rel
     for caller in (ROOT / "js" / "client" / "index.js", ROOT / "js" / "node" / "runner.mjs"):
         text = caller.read_text()
         assert "loadRuntime(" in text  # the client and the validation runner load through it ...

@@ -726,13 +726,9 @@ def test_npm_client_predict_options_answer_like_python(family: str, token_types:
     tok_path = tmp_path / "tok" / "tokenizer.json"
     pkg = tmp_path / "pkg"
     pkg.mkdir()
-    for name in (
-        "client/index.js",
-        "core/qa.mjs",
-        "core/models.mjs",
-        "core/tokenizer.mjs",
-        "node/runtimes.mjs",
-    ):  # as the package ships them
+    from publish.contents import SHIPPED_JS
+
+    for name in SHIPPED_JS:  # as the package ships them
         (pkg / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(NODE_DIR / name, pkg / name)
     (pkg / "node_modules").symlink_to(NODE_DIR / "node_modules", target_is_directory=True)
