@@ -267,7 +267,11 @@ async function main() {
   // Debug ops and QAPORT_NODE_FAULT (kind:N[:MODEL_SUFFIX], as js/node/runner.mjs reads it): a renderer
   // crash, or a page that never returns, on the N-th request; the bridge's crash and hang handling is tested
   // with them mid-validation.
-  const crash = () => page.goto('chrome://crash').then(() => ({}));
+  const crash = async () => {
+    const cdp = await page.createCDPSession();
+    await cdp.send('Page.crash'); // the renderer dies as on a real crash; the page's 'error' handler reports it
+    return {};
+  };
   const hang = () => page.evaluate(() => {
     for (;;);
   });

@@ -16,8 +16,14 @@ pytestmark = [pytest.mark.tf, pytest.mark.slow]
 FAST = ("--limit", "12", "--warmup", "1", "--runs-short", "2", "--runs-long", "1")
 
 
-def validate(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
-    proc = run_cli("validate", str(root), *FAST, *args, env=env)
+def validate(
+    root: Path, *args: str, env: dict[str, str] | None = None, browser: bool = False
+) -> tuple[int, dict[str, Any], str]:
+    """``python -m validate`` with the fast settings; browser targets only with ``browser=True`` (they share
+    the Node.js runners' loaders and protocol, and each starts a Chromium: tests/validate/test_browser_runner.py
+    and the tests that ask for them prove them)."""
+    scope = () if browser else ("--exclude", "browser")
+    proc = run_cli("validate", str(root), *FAST, *scope, *args, env=env)
     report_path = root / "report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     return proc.returncode, report, proc.stdout + proc.stderr
@@ -30,7 +36,7 @@ def by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def validated(default_artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any], str]:
     root = copy_artifacts(default_artifacts, tmp_path_factory.mktemp("ok") / "default")
-    return validate(root)
+    return validate(root, browser=True)
 
 
 @pytest.mark.node
@@ -40,16 +46,12 @@ def test_every_format_passes_in_its_runtime(validated: tuple[int, dict[str, Any]
     assert report["passed"] is True and report["schema_version"] == 1
     ids = set(by_id(report))
     assert ids == {
-        "savedmodel@tensorflow",
-        "savedmodel@tfjs-node",
-        "onnx@onnxruntime",
-        "onnx@onnxruntime-node",
-        "onnx-int8@onnxruntime",
-        "onnx-int8@onnxruntime-node",
-        "tfjs@tfjs-wasm",
-        "tfjs@tfjs-node",
-        "tfjs-fp16@tfjs-wasm",
-        "tfjs-fp16@tfjs-node",
+        *("savedmodel@tensorflow", "savedmodel@tfjs-node"),
+        *(f"{f}@{r}" for f in ("onnx", "onnx-int8") for r in ("onnxruntime", "onnxruntime-node")),
+        *(f"{f}@{r}" for f in ("tfjs", "tfjs-fp16") for r in ("tfjs-wasm", "tfjs-node")),
+        # in headless Chromium
+        *(f"{f}@{r}" for f in ("onnx", "onnx-int8") for r in ("onnxruntime-web", "onnxruntime-web-webgpu")),
+        *(f"{f}@{r}" for f in ("tfjs", "tfjs-fp16") for r in ("tfjs-wasm-web", "tfjs-webgl", "tfjs-webgpu")),
     }
     for t in report["targets"]:
         assert t["status"] == "passed", t
@@ -105,9 +107,12 @@ def test_swapped_tfjs_outputs_are_caught(default_artifacts: Path, tmp_path: Path
     doc = json.loads((root / "manifest.json").read_text())
     doc["formats"]["tfjs"]["output_names"] = {"Identity": "start_logits", "Identity_1": "end_logits"}
     (root / "manifest.json").write_text(json.dumps(doc))
-    code, report, _ = validate(root, "--only", "tfjs")
+    # the browser's TF.js loader maps outputs by name too (webgl/webgpu share its code with wasm-web)
+    code, report, _ = validate(
+        root, "--only", "tfjs", "--exclude", "tfjs-webgl", "--exclude", "tfjs-webgpu", browser=True
+    )
     assert code == 1
-    for tid in ("tfjs@tfjs-wasm", "tfjs@tfjs-node"):
+    for tid in ("tfjs@tfjs-wasm", "tfjs@tfjs-node", "tfjs@tfjs-wasm-web"):
         t = by_id(report)[tid]
         assert t["status"] == "failed" and "max abs diff" in t["reason"], t
 
