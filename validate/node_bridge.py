@@ -167,6 +167,7 @@ class NodeRuntime:
         node_dir: str | os.PathLike[str] = NODE_DIR,
         host: str = "node",
         input_dtypes: Mapping[str, str] | None = None,
+        manifest: str | os.PathLike[str] | None = None,
     ) -> None:
         if host not in ("node", "browser"):
             msg = f"host {host!r} is not node or browser"
@@ -188,6 +189,7 @@ class NodeRuntime:
             raise ValueError(msg)
         self.host = host
         self.input_dtypes = dict(input_dtypes or {})
+        self.manifest = Path(manifest).resolve() if manifest is not None else None  # browser: files checked in page
         self.runtime = runtime
         self.model = Path(model).resolve()
         self.backend = backend
@@ -222,6 +224,8 @@ class NodeRuntime:
                 raise NodeUnavailableError(problem)
             cmd = [node, str(BROWSER_RUNNER), "--runtime", self.runtime, "--model", str(self.model)]
             cmd += ["--browser", str(find_chromium())]
+            if self.manifest is not None:
+                cmd += ["--manifest", str(self.manifest)]
             if self.input_dtypes:
                 cmd += ["--input-dtypes", ",".join(f"{k}={v}" for k, v in sorted(self.input_dtypes.items()))]
         else:

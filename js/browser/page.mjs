@@ -10,9 +10,10 @@ import { fetchFiles, gpuRenderer, loadRuntime } from './runtimes.mjs';
 
 const state = { runtime: null, tokenizer: null, ops: null };
 
-async function load({ format, backend, mainFile, outputMap, tokenizer, wasmPaths, inputDtypes }) {
+async function load({ format, backend, mainFile, entries, outputMap, tokenizer, wasmPaths, inputDtypes }) {
   const t0 = performance.now();
-  const files = fetchFiles(new URL('/model/', location.href).href);
+  // with the manifest's entries, every model file is checked against its sha256 (WebCrypto) before use
+  const files = fetchFiles(new URL('/model/', location.href).href, { entries });
   state.runtime = await loadRuntime({ format, files, mainFile, outputMap, backend, wasmPaths, inputDtypes });
   const versions = { ...state.runtime.versions, chromium: navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? null };
   if (tokenizer) {
@@ -38,6 +39,7 @@ async function load({ format, backend, mainFile, outputMap, tokenizer, wasmPaths
     format: rt.format,
     num_tensors: rt.numTensors(),
     cross_origin_isolated: Boolean(globalThis.crossOriginIsolated),
+    files_verified: Array.isArray(entries) ? entries.length : 0,
     ...rt.extra,
   };
 }

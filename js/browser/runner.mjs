@@ -49,7 +49,7 @@ function oneLine(err) {
 export const BACKENDS = { onnx: ['wasm', 'webgpu'], tfjs: ['wasm', 'webgl', 'webgpu', 'cpu'] };
 
 function parseArgs(argv) {
-  const args = { tokenizer: null, outputMap: null, inputDtypes: null, backend: 'wasm', browser: null };
+  const args = { tokenizer: null, outputMap: null, inputDtypes: null, backend: 'wasm', browser: null, manifest: null };
   const flags = {
     '--runtime': 'runtime',
     '--model': 'model',
@@ -58,6 +58,7 @@ function parseArgs(argv) {
     '--output-map': 'outputMap',
     '--input-dtypes': 'inputDtypes',
     '--browser': 'browser',
+    '--manifest': 'manifest',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = flags[argv[i]];
@@ -166,6 +167,24 @@ function chromiumPeakRss(rootPid) {
 
 let onFatal = async () => {};
 
+/**
+ * The manifest's file entries under the model's directory, with paths relative to it (what the page
+ * serves under /model/): the page checks every file it fetches against them with WebCrypto.
+ */
+function manifestEntries(manifestPath, modelDir) {
+  const root = path.dirname(path.resolve(manifestPath));
+  const doc = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  const all = [...(doc.files ?? []), ...Object.values(doc.formats ?? {}).flatMap((f) => f.files ?? [])];
+  const prefix = path.relative(root, modelDir).split(path.sep).join('/');
+  const seen = new Map();
+  for (const e of all) {
+    if (typeof e?.path === 'string' && (prefix === '' || e.path.startsWith(`${prefix}/`))) {
+      seen.set(e.path, { path: prefix === '' ? e.path : e.path.slice(prefix.length + 1), size: e.size, sha256: e.sha256 });
+    }
+  }
+  return [...seen.values()];
+}
+
 function parseFaults(text, modelPath) {
   const faults = [];
   for (const spec of (text ?? '').split(',').filter(Boolean)) {
@@ -247,6 +266,7 @@ async function main() {
     format: args.runtime,
     backend: args.backend,
     mainFile: path.basename(modelPath),
+    entries: args.manifest ? manifestEntries(args.manifest, path.dirname(modelPath)) : null,
     outputMap: parsePairs(args.outputMap, '--output-map'),
     inputDtypes: parsePairs(args.inputDtypes, '--input-dtypes') ?? {},
     tokenizer: args.tokenizer ? '/tokenizer.json' : null,

@@ -41,6 +41,7 @@ def _runtime(artifacts: Path, fmt: str = "onnx", backend: str = "wasm", **kwargs
         output_map=rec["output_names"],
         host="browser",
         input_dtypes={k: v["dtype"] for k, v in rec["signature"]["inputs"].items()},
+        manifest=artifacts / "manifest.json",
         **kwargs,
     )
 
@@ -65,6 +66,7 @@ def test_page_is_cross_origin_isolated_and_answers(artifacts: Path) -> None:
         assert ready["host"] == "browser" and ready["runtime_id"] == "onnxruntime-web"
         assert ready["cross_origin_isolated"] is True  # COOP/COEP: wasm gets its threads
         assert ready["threads"] >= 1 and ready["versions"]["chromium"]
+        assert ready["files_verified"] >= 1  # the page checked the model against the manifest with WebCrypto
         ids = np.array([[2, 100, 101, 3, 200, 201, 202, 3]], dtype=np.int32)
         start, end, times = rt.infer(ids, np.ones_like(ids))
         assert start.shape == end.shape == (1, 8) and np.isfinite(start).all() and len(times) == 1
@@ -175,3 +177,16 @@ console.log(JSON.stringify(out));
     assert out["ok"] == [200, "application/wasm", "same-origin", "require-corp"]
     assert out["up"][0] == out["enc"][0] == out["link"][0] == 404
     assert out["host"].startswith("http://127.0.0.1:")
+
+
+@pytest.mark.tf
+def test_the_page_refuses_a_model_file_that_differs_from_the_manifest(artifacts: Path, tmp_path: Path) -> None:
+    """The browser host checks each fetched file's sha256 with WebCrypto, as a web app's page would."""
+    from tests.conftest import copy_artifacts
+
+    root = copy_artifacts(artifacts, tmp_path / "t")
+    model = root / "onnx" / "model.onnx"
+    model.write_bytes(model.read_bytes() + b"\0")
+    rt = _runtime(root, timeout=60)
+    with pytest.raises(NodeRuntimeError, match=r"IntegrityError: model.onnx does not match its manifest checksum"):
+        rt.start()

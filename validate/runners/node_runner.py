@@ -55,6 +55,7 @@ class NodeRunner(Runner):
             timeout=self.timeout,
             host=self.host,
             input_dtypes={k: v["dtype"] for k, v in inputs.items() if isinstance(v, dict) and "dtype" in v},
+            manifest=self.root / "manifest.json" if (self.root / "manifest.json").is_file() else None,
         )
         try:
             self._node.start()
