@@ -10,7 +10,6 @@ not run with the command that adds one.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
