@@ -129,6 +129,15 @@ def markdown(report: dict[str, Any]) -> str:
     if failed:
         lines += ["", "## Not passed", ""]
         lines += [f"- `{e['id']}` ({e['status']}): {e.get('reason', '')}" for e in failed]
+    budgeted = [e for e in report["targets"] if e.get("budget")]
+    if budgeted:
+        lines += ["", "## Software-rendered browser backends", ""]
+        lines += [
+            f"- `{e['id']}`: {e['budget']['renderer']}: {e['budget']['questions']} of {e['budget']['of']} questions "
+            "(spread over the set), short texts timed only; its latencies say nothing about a GPU "
+            "(`--software-gpu-questions all` runs every question)"
+            for e in budgeted
+        ]
     groups: dict[str, list[str]] = {}
     for e in report["targets"]:
         if e.get("criteria") and not e.get("excluded"):

@@ -55,7 +55,14 @@ def test_every_format_passes_in_its_runtime(validated: tuple[int, dict[str, Any]
     }
     for t in report["targets"]:
         assert t["status"] == "passed", t
-        assert t["latency"]["short"]["model_call"]["runs"] > 0 and t["latency"]["long"]["end_to_end"]["p95_ms"] > 0
+        assert t["latency"]["short"]["model_call"]["runs"] > 0
+        if t.get("budget"):  # a browser backend on a software renderer: short texts timed only, and said so
+            assert (
+                t["runtime"] in ("tfjs-webgl", "tfjs-webgpu", "onnxruntime-web-webgpu") and "long" not in t["latency"]
+            )
+            assert t["budget"]["renderer"] and t["budget"]["questions"] <= t["budget"]["of"]
+        else:
+            assert t["latency"]["long"]["end_to_end"]["p95_ms"] > 0
         assert t["gold"]["count"] > 0 and t["size_bytes"] > 0
         if t["precision"] == "float32":
             assert t["answers"]["disagree"] == 0
