@@ -64,8 +64,17 @@ export async function startChromium(executable, { log }) {
     } catch {
       // already gone
     }
-    if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(userDir, { recursive: true, force: true });
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    }
+    // Chromium's helper processes may still write to the profile for a moment after the browser is gone
+    try {
+      fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (err) {
+      process.stderr.write(`chromium: could not remove ${userDir} (${err.code ?? err.message})\n`);
+    }
   };
   log(`browser runner: Chromium ${await browser.version()} (pid ${child.pid})`);
   return { browser, child, close };
