@@ -23,9 +23,9 @@ WEB_PACKAGES = {
     "tfjs": ("@tensorflow/tfjs-core", "@tensorflow/tfjs-converter"),
 }
 # A backend on a software renderer (SwiftShader) answers this many questions, spread over the set, and is
-# timed on the short texts only (a long text is minutes there): the measurements are in docs/browser.md.
+# timed on two short texts only (a long text is minutes there): the measurements are in docs/browser.md.
 SOFTWARE_GPU_QUESTIONS = 30
-SOFTWARE_GPU_LATENCY = {"warmup": 1, "runs_short": 2, "runs_long": 1, "long_examples": 0}
+SOFTWARE_GPU_LATENCY = {"warmup": 1, "runs_short": 2, "runs_long": 1, "short_examples": 2, "long_examples": 0}
 WEB_BACKEND_PACKAGES = {
     "wasm": "@tensorflow/tfjs-backend-wasm",
     "webgl": "@tensorflow/tfjs-backend-webgl",

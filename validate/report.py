@@ -134,7 +134,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", "## Software-rendered browser backends", ""]
         lines += [
             f"- `{e['id']}`: {e['budget']['renderer']}: {e['budget']['questions']} of {e['budget']['of']} questions "
-            "(spread over the set), short texts timed only; its latencies say nothing about a GPU "
+            "(spread over the set), timed on two short texts only; its latencies say nothing about a GPU "
             "(`--software-gpu-questions all` runs every question)"
             for e in budgeted
         ]

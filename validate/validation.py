@@ -165,13 +165,14 @@ def spread(n: int, k: int) -> list[int]:
 
 
 def _measure_latency(
-    runner: Runner, prepared: Prepared, settings: Settings, long_limit: int | None = None
+    runner: Runner, prepared: Prepared, settings: Settings, limits: dict[str, int] | None = None
 ) -> dict[str, Any]:
+    """Model-call and end-to-end times over the latency sets; ``limits``: at most so many texts per class."""
     out: dict[str, Any] = {}
     for cls, runs in (("short", settings.runs_short), ("long", settings.runs_long)):
         idx = prepared.latency_sets.get(cls, [])
-        if cls == "long" and long_limit is not None:
-            idx = idx[:long_limit]
+        if limits is not None and cls in limits:
+            idx = idx[: limits[cls]]
         if not idx:
             continue
         call: list[float] = []
@@ -245,12 +246,17 @@ def run_target(
         latency_settings = settings
         software = runner.software_renderer
         if software and settings.software_gpu_questions is not None:
-            run.indices = chosen = spread(len(chosen), settings.software_gpu_questions)
-            latency_settings = replace(
+            # the long latency texts (4,000-5,000 characters, several windows each) cost most there: one of
+            # them stays, so that several windows in one call run on the GPU backend too
+            long = prepared.latency_sets.get("long", [])
+            rest = [i for i in chosen if i not in set(long)]
+            picked = [rest[j] for j in spread(len(rest), max(1, settings.software_gpu_questions - len(long[:1])))]
+            run.indices = chosen = sorted({*picked, *long[:1]})
+            latency_settings = replace(  # fewer runs than asked, never more
                 settings,
-                warmup=SOFTWARE_GPU_LATENCY["warmup"],
-                runs_short=SOFTWARE_GPU_LATENCY["runs_short"],
-                runs_long=SOFTWARE_GPU_LATENCY["runs_long"],
+                warmup=min(settings.warmup, SOFTWARE_GPU_LATENCY["warmup"]),
+                runs_short=min(settings.runs_short, SOFTWARE_GPU_LATENCY["runs_short"]),
+                runs_long=min(settings.runs_long, SOFTWARE_GPU_LATENCY["runs_long"]),
             )
             entry["budget"] = {
                 "renderer": software,
@@ -278,8 +284,10 @@ def run_target(
         if js:
             entry["windows_differ"] = windows_differ  # questions whose JavaScript windows differ from Python's
         progress(f"    {target.id}: {len(run.answers)} questions answered; timing ...")
-        long_limit = SOFTWARE_GPU_LATENCY["long_examples"] if latency_settings is not settings else None
-        entry["latency"] = _measure_latency(runner, prepared, latency_settings, long_limit)
+        limits = None
+        if latency_settings is not settings:
+            limits = {"short": SOFTWARE_GPU_LATENCY["short_examples"], "long": SOFTWARE_GPU_LATENCY["long_examples"]}
+        entry["latency"] = _measure_latency(runner, prepared, latency_settings, limits)
         entry["peak_rss_bytes"] = runner.peak_rss_bytes()
         entry["rss_scope"] = {
             "node": "node process",
