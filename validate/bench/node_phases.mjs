@@ -21,7 +21,7 @@ console.log = console.error;
 console.info = console.error;
 console.warn = console.error;
 
-const require = createRequire(new URL('../node/package.json', import.meta.url));
+const require = createRequire(new URL('../../js/package.json', import.meta.url)); // js/node_modules
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : null;
