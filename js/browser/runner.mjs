@@ -17,10 +17,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import { oneLine, parseFaults, protocolStdout, send, serveLines } from '../node/jsonlines.mjs';
 import { startChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
@@ -29,22 +29,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const JS_DIR = path.dirname(HERE);
 const CONSOLE_TAIL = 40;
 
-console.log = console.error; // stdout carries protocol lines only
-console.info = console.error;
-
-process.stdout.on('error', (err) => {
-  process.stderr.write(`browser runner: stdout closed (${err.code ?? err.message}); exiting\n`);
-  process.exit(err.code === 'EPIPE' ? 0 : 1);
-});
-
-function send(obj) {
-  process.stdout.write(`${JSON.stringify(obj)}\n`);
-}
-
-function oneLine(err) {
-  const text = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
-  return text.replace(/\s+/g, ' ').trim().slice(0, 2000) || 'unknown error';
-}
+protocolStdout('browser runner');
 
 export const BACKENDS = { onnx: ['wasm', 'webgpu'], tfjs: ['wasm', 'webgl', 'webgpu', 'cpu'] };
 
@@ -185,15 +170,6 @@ function manifestEntries(manifestPath, modelDir) {
   return [...seen.values()];
 }
 
-function parseFaults(text, modelPath) {
-  const faults = [];
-  for (const spec of (text ?? '').split(',').filter(Boolean)) {
-    const [kind, n, suffix] = spec.split(':');
-    if (!['crash', 'hang'].includes(kind) || !(Number(n) >= 1)) throw new Error(`QAPORT_NODE_FAULT entry "${spec}" must be crash|hang:N[:MODEL_SUFFIX]`);
-    if (!suffix || modelPath.split(path.sep).join('/').endsWith(suffix)) faults.push({ kind, at: Number(n) });
-  }
-  return faults;
-}
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -318,42 +294,23 @@ async function main() {
     };
   };
 
-  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  let chain = Promise.resolve();
-  rl.on('line', (line) => {
-    if (!line.trim()) return;
-    chain = chain.then(async () => {
-      let req;
-      try {
-        req = JSON.parse(line);
-      } catch (err) {
-        send({ id: null, ok: false, error: `request is not JSON: ${oneLine(err)}` });
-        return;
-      }
-      const id = req?.id ?? null;
-      if (req?.op === 'shutdown') {
-        await cleanup();
-        process.stdout.write(`${JSON.stringify({ id, ok: true })}\n`, () => process.exit(0));
-        await new Promise(() => {});
-      }
+  serveLines({
+    shutdown: cleanup,
+    async handle(req) {
       try {
         await injectFault();
-        let reply;
-        if (req.op === 'stats') reply = await stats();
-        else if (req.op === 'infer' || req.op === 'answer') reply = await call(req.op, req);
-        else if (req.op === '_fetch') reply = await page.evaluate((u) => fetch(u).then(() => ({}), (e) => ({ fetch_error: String(e) })), String(req.url)); // debug: a request elsewhere
-        else if (req.op === '_crash') reply = await crash();
-        else if (req.op === '_hang') reply = await hang();
-        else throw new Error(`unknown op ${JSON.stringify(req.op)}; ops: infer, answer, stats, shutdown`);
-        send({ id, ok: true, ...reply });
+        if (req.op === 'stats') return await stats();
+        if (req.op === 'infer' || req.op === 'answer') return await call(req.op, req);
+        // debug ops: a request elsewhere, a renderer crash, a page that never returns
+        if (req.op === '_fetch') return await page.evaluate((u) => fetch(u).then(() => ({}), (e) => ({ fetch_error: String(e) })), String(req.url));
+        if (req.op === '_crash') return await crash();
+        if (req.op === '_hang') return await hang();
+        throw new Error(`unknown op ${JSON.stringify(req.op)}; ops: infer, answer, stats, shutdown`);
       } catch (err) {
-        if (crashed) return; // the crash handler reports and exits
-        send({ id, ok: false, error: oneLine(err) });
+        if (crashed) err.silent = true; // the crash handler reports and exits
+        throw err;
       }
-    });
-  });
-  rl.on('close', () => {
-    chain.then(cleanup).then(() => process.exit(0));
+    },
   });
 }
 

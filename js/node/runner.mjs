@@ -21,31 +21,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { performance } from 'node:perf_hooks';
 
 import { modelOps } from '../core/protocol.mjs';
 import { Tokenizer } from '../core/tokenizer.mjs';
+import { oneLine, parseFaults, protocolStdout, send, serveLines } from './jsonlines.mjs';
 import { LOGICAL_OUTPUTS, FORMAT_KINDS, TFJS_BACKENDS, loadRuntime, plainFiles } from './runtimes.mjs';
 
-console.log = console.error;
-console.info = console.error;
-console.debug = console.error;
-
-// The parent went away (closed our stdout): nobody is left to answer, so leave quietly.
-process.stdout.on('error', (err) => {
-  process.stderr.write(`runner: stdout closed (${err.code ?? err.message}); exiting\n`);
-  process.exit(err.code === 'EPIPE' ? 0 : 1);
-});
-
-function send(obj) {
-  process.stdout.write(`${JSON.stringify(obj)}\n`);
-}
-
-function oneLine(err) {
-  const text = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
-  return text.replace(/\s+/g, ' ').trim().slice(0, 2000) || 'unknown error';
-}
+protocolStdout('runner');
 
 function parseArgs(argv) {
   const args = { backend: 'wasm', tokenizer: null, outputMap: null };
@@ -73,22 +56,9 @@ function parseOutputMap(text) {
 }
 
 /**
- * QAPORT_NODE_FAULT=KIND:N[:MODEL_SUFFIX][,...] makes this runner fail on its N-th request (1-based),
- * only for a model whose path ends with MODEL_SUFFIX when given: KIND `crash` dies by SIGSEGV, `hang`
- * blocks the event loop for an hour. Tests of the bridge's crash and hang handling use it, mid-validation.
+ * QAPORT_NODE_FAULT (jsonlines.parseFaults) makes this runner fail on its N-th request: `crash` dies by
+ * SIGSEGV, `hang` blocks the event loop for an hour. Tests of the bridge's crash and hang handling use it.
  */
-function parseFaults(text, modelPath) {
-  const faults = [];
-  for (const spec of (text ?? '').split(',').filter(Boolean)) {
-    const [kind, n, suffix] = spec.split(':');
-    if (!['crash', 'hang'].includes(kind) || !(Number(n) >= 1)) {
-      throw new Error(`QAPORT_NODE_FAULT entry "${spec}" must be crash|hang:N[:MODEL_SUFFIX]`);
-    }
-    if (!suffix || modelPath.split(path.sep).join('/').endsWith(suffix)) faults.push({ kind, at: Number(n) });
-  }
-  return faults;
-}
-
 function injectFault(state) {
   state.requests += 1;
   const fault = state.faults.find((f) => f.at === state.requests);
@@ -185,33 +155,11 @@ async function main() {
     pid: process.pid,
   });
 
-  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  let chain = Promise.resolve();
-  rl.on('line', (line) => {
-    if (!line.trim()) return;
-    chain = chain.then(async () => {
-      let req;
-      try {
-        req = JSON.parse(line);
-      } catch (err) {
-        send({ id: null, ok: false, error: `request is not JSON: ${oneLine(err)}` });
-        return;
-      }
-      const id = req?.id ?? null;
-      if (req?.op === 'shutdown') {
-        process.stdout.write(`${JSON.stringify({ id, ok: true })}\n`, () => process.exit(0));
-        await new Promise(() => {}); // exit happens in the write callback
-      }
-      try {
-        injectFault(state);
-        send({ id, ok: true, ...(await handle(state, req)) });
-      } catch (err) {
-        send({ id, ok: false, error: oneLine(err) });
-      }
-    });
-  });
-  rl.on('close', () => {
-    chain.then(() => process.exit(0));
+  serveLines({
+    handle(req) {
+      injectFault(state);
+      return handle(state, req);
+    },
   });
 }
 
