@@ -53,6 +53,8 @@ def test_unanswerable_questions_validate_with_the_null_answer_in_every_runtime(t
         "1",
         "--runs-long",
         "1",
+        "--software-gpu-questions",  # every question of the file on the software-rendered browser backends too
+        "40",  # (the 25 rows and 6 short protocol texts, and one of the 3 long ones)
         timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
@@ -60,7 +62,7 @@ def test_unanswerable_questions_validate_with_the_null_answer_in_every_runtime(t
     assert report["options"]["handle_impossible_answer"] is True  # on by itself: the file holds unanswerable questions
     assert "--handle-impossible-answer True" in (tiny_bert / "report.md").read_text()
     targets = [t for t in report["targets"] if t["status"] != "reference"]
-    assert {t["runtime"] for t in targets} >= {"onnxruntime", "onnxruntime-node", "tfjs-wasm"}
+    assert {t["runtime"] for t in targets} >= {"onnxruntime", "onnxruntime-node", "tfjs-wasm", "tfjs-webgpu"}
     for t in targets:
         assert t["status"] == "passed", t
         no_answer = t["answers"]["no_answer"]
