@@ -60,10 +60,14 @@ export function repeatCount(value, name, min) {
 }
 
 /** What the `answer` op calls: the runtime's infer, in qa.callPlan's calls, exactly like the npm client. */
-export function answerInfer(runtime) {
+export function answerInfer(runtime, onCall = null) {
   const solo = qa.soloWidthFor(runtime.format);
+  const call = (a, b, n, w, t) => {
+    onCall?.([n, w]);
+    return runtime.infer(a, b, [n, w], t);
+  };
   return (ids, mask, [rows, width], types = null) =>
-    qa.inferInChunks((a, b, n, w, t) => runtime.infer(a, b, [n, w], t), ids, mask, rows, width, qa.MAX_BATCH_WINDOWS, solo, types ?? null);
+    qa.inferInChunks(call, ids, mask, rows, width, qa.MAX_BATCH_WINDOWS, solo, types ?? null);
 }
 
 /**
@@ -73,10 +77,12 @@ export function answerInfer(runtime) {
  *   answer({question, context, warmup, runs, top_k, handle_impossible_answer, max_answer_len, max_length,
  *           stride, with_logits})                     -> {answer, answers?, times_ms, batch?, logits?}
  * `with_logits`: also the batch the last run fed the model (its windows: input_ids, attention_mask,
- * token_type_ids) and the logits it got, so one end-to-end run proves both the answers and the logits.
+ * token_type_ids) and the logits it got, when it fed them in one call of the whole batch, so that one
+ * end-to-end run proves both the answers and the logits (otherwise no logits: the caller infers the batch).
  */
 export function modelOps({ runtime, tokenizer, now = () => performance.now() }) {
-  const infer = answerInfer(runtime);
+  let calls = [];
+  const infer = answerInfer(runtime, (shape) => calls.push(shape));
   return {
     async infer(req) {
       const feeds = {};
@@ -116,8 +122,11 @@ export function modelOps({ runtime, tokenizer, now = () => performance.now() }) 
       const topK = req.top_k === undefined || req.top_k === null ? null : repeatCount(req.top_k, 'top_k', 1);
       let last = null;
       const capture = async (ids, mask, shape, types) => {
+        calls = [];
         const out = await infer(ids, mask, shape, types);
-        last = { ids, mask, shape, types, out };
+        // the model saw exactly this batch only if qa.callPlan made one call of its full shape (windows run
+        // one per call, or in chunks, give logits that may differ in the last bits from the batch's)
+        last = { ids, mask, shape, types, out, whole: calls.length === 1 && calls[0].join() === shape.join() };
         return out;
       };
       const times = [];
@@ -138,10 +147,12 @@ export function modelOps({ runtime, tokenizer, now = () => performance.now() }) 
         const int32 = (data) => encodeArray({ shape: last.shape, dtype: 'int32', data });
         reply.batch = { input_ids: int32(last.ids), attention_mask: int32(last.mask) };
         if (last.types) reply.batch.token_type_ids = int32(last.types);
-        reply.logits = {
-          start_logits: encodeArray({ shape: last.out.start.shape, dtype: 'float32', data: last.out.start.data }),
-          end_logits: encodeArray({ shape: last.out.end.shape, dtype: 'float32', data: last.out.end.data }),
-        };
+        if (last.whole) {
+          reply.logits = {
+            start_logits: encodeArray({ shape: last.out.start.shape, dtype: 'float32', data: last.out.start.data }),
+            end_logits: encodeArray({ shape: last.out.end.shape, dtype: 'float32', data: last.out.end.data }),
+          };
+        }
       }
       return reply;
     },
