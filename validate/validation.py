@@ -249,7 +249,7 @@ def run_target(
             # the long latency texts (4,000-5,000 characters, several windows each) cost most there: one of
             # them stays, so that several windows in one call run on the GPU backend too
             long = prepared.latency_sets.get("long", [])
-            rest = [i for i in chosen if i not in set(long)]
+            rest = sorted(set(chosen) - set(long))
             picked = [rest[j] for j in spread(len(rest), max(1, settings.software_gpu_questions - len(long[:1])))]
             run.indices = chosen = sorted({*picked, *long[:1]})
             latency_settings = replace(  # fewer runs than asked, never more

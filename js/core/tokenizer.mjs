@@ -926,15 +926,16 @@ function buildPreTokenizer(spec) {
       };
     }
     case 'Sequence': {
-      const steps = (spec.pretokenizers || []).map(buildPreTokenizer).filter(Boolean);
-      return (splits) => {
-        for (const s of steps) splits = s(splits);
-        return splits;
-      };
+      return chain((spec.pretokenizers || []).map(buildPreTokenizer).filter(Boolean));
     }
     default:
       return refuse('pre_tokenizer', t, 'unknown pre-tokenizer type');
   }
+}
+
+/** A Sequence component: its steps applied in order, each to the previous one's result. */
+function chain(steps) {
+  return (value) => steps.reduce((acc, step) => step(acc), value);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -1404,11 +1405,7 @@ function buildProcessor(spec) {
       };
     }
     case 'Sequence': {
-      const steps = (spec.processors || []).map(buildProcessor).filter(Boolean);
-      return (encs) => {
-        for (const s of steps) encs = s(encs);
-        return encs;
-      };
+      return chain((spec.processors || []).map(buildProcessor).filter(Boolean));
     }
     default:
       return refuse('post_processor', t, 'unknown post-processor type');

@@ -6,21 +6,13 @@
 // batch qa.encode gives and, with logits given (base64 float32), the answers qa.decode gives.
 
 import * as qa from '../../../js/core/qa.mjs';
+import { fromBase64, toBase64 } from '../../../js/core/protocol.mjs';
 import { Tokenizer } from '../../../js/core/tokenizer.mjs';
 
-function toBase64(typed) {
-  const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
-
-function f32(b64) {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
+const f32 = (b64) => {
+  const bytes = fromBase64(b64);
+  return new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
+};
 
 export async function runJob(job) {
   const t0 = performance.now();
