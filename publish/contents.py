@@ -19,14 +19,22 @@ MODEL_DIR = "model"
 # client and the windowing/decoding and model loading that validation ran (their relative imports hold).
 CLIENT_ENTRY = "client/index.js"
 CLIENT_TYPES = "client/index.d.ts"
+BROWSER_ENTRY = "client/browser.js"  # bundlers resolve it through the `browser` export condition
+BROWSER_TYPES = "client/browser.d.ts"
+WEB_ASSETS_BIN = "client/web-assets.js"  # `npx qaport-web-assets public/`: model and wasm files for a web app
 SHIPPED_JS = (
     CLIENT_ENTRY,
     CLIENT_TYPES,
+    BROWSER_ENTRY,
+    BROWSER_TYPES,
+    "client/qaclient.js",
+    WEB_ASSETS_BIN,
     "core/qa.mjs",
     "core/models.mjs",
     "core/tokenizer.mjs",
     "core/unicode-data.mjs",
     "node/runtimes.mjs",
+    "browser/runtimes.mjs",
 )
 TFJS_NODE = "@tensorflow/tfjs-node"
 
@@ -122,21 +130,28 @@ def _package_json(name: str, version: str, manifest: dict[str, Any], formats: li
         "name": name,
         "version": version,
         "description": (
-            f"Extractive question answering in Node.js with the DistilBERT model '{model}', converted and "
-            "validated by qaport (onnxruntime-node, TensorFlow.js or the SavedModel on tfjs-node; "
+            f"Extractive question answering in Node.js and browsers with the model '{model}', converted and "
+            "validated by qaport (onnxruntime-node/-web, TensorFlow.js, or the SavedModel on tfjs-node; "
             "float32 and quantised)."
         ),
         "type": "module",
         "main": f"./{CLIENT_ENTRY}",
         "types": f"./{CLIENT_TYPES}",
         "exports": {
-            ".": {"types": f"./{CLIENT_TYPES}", "import": f"./{CLIENT_ENTRY}", "default": f"./{CLIENT_ENTRY}"},
+            ".": {
+                # bundlers targeting browsers (esbuild --platform=browser, Vite, webpack) match `browser` first
+                "browser": {"types": f"./{BROWSER_TYPES}", "default": f"./{BROWSER_ENTRY}"},
+                "types": f"./{CLIENT_TYPES}",
+                "import": f"./{CLIENT_ENTRY}",
+                "default": f"./{CLIENT_ENTRY}",
+            },
             "./model/*": "./model/*",
             "./package.json": "./package.json",
         },
+        "bin": {"qaport-web-assets": f"./{WEB_ASSETS_BIN}"},
         "files": [*SHIPPED_JS, "README.md", f"{MODEL_DIR}/"],
         "engines": {"node": ">=20"},
-        "keywords": ["question-answering", "distilbert", "onnx", "tensorflowjs", "nlp"],
+        "keywords": ["question-answering", "distilbert", "onnx", "tensorflowjs", "nlp", "browser"],
         "license": "Apache-2.0",
         "dependencies": node_dependencies(),
     }
@@ -155,9 +170,10 @@ def _readme(name: str, version: str, trimmed: dict[str, Any]) -> str:
     table = "\n".join(rows)
     offered = ", ".join(f"`{r}`" for r in trimmed["client_formats"])
     tfjs_node = f"{TFJS_NODE}@{tfjs_node_version()}"
+    web = ", ".join(f"`{r}`" for r in trimmed["client_formats"] if r != "savedmodel")
     return f"""# {name}
 
-Extractive question answering for Node.js (>= 20) with the DistilBERT model
+Extractive question answering for Node.js (>= 20) and browsers with the model
 `{trimmed["source"].get("name")}`, converted and validated by qaport. Version {version}.
 
 ```js
@@ -197,6 +213,31 @@ node_modules/@tensorflow/tfjs-node`.
 | runtime | quantized | format | validated in | agree (+ ties) |
 |---|---|---|---|---|
 {table}
+
+## In a browser
+
+The same import resolves to the browser entry (`client/browser.js`, through the `browser` export
+condition that esbuild, Vite and webpack apply). It runs {web or "no runtime of this package"} on
+onnxruntime-web (`backend: 'wasm'` or `'webgpu'`) or TensorFlow.js (`'wasm'`, `'webgl'`, `'webgpu'`,
+`'cpu'`), with the same options, answers and errors. Everything comes from the app's own origin:
+
+```sh
+npm install {name}
+npx qaport-web-assets public/      # public/model/ (sha256 checked) and public/qaport-wasm/ (runtimes' wasm)
+npx esbuild app.js --bundle --format=esm --splitting --outdir=public/ --platform=browser
+```
+
+```js
+import {{ QAClient }} from '{name}';
+const qa = await QAClient.fromOptions({{ runtime: 'onnx', quantized: true }}); // fetches model/ beside the page
+const a = await qa.predict(question, context);
+context.slice(a.startUtf16, a.endUtf16); // === a.text: highlight it
+```
+
+`modelUrl` (default `'model/'`) and `wasmPaths` (default `'qaport-wasm/'`) move them elsewhere on the origin.
+Each file is checked against its sha256 with WebCrypto, which needs a secure context (https or
+localhost). wasm uses every core when the page is cross-origin isolated (serve it with
+`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`), one otherwise.
 
 The directory `model/` is also a transformers.js local model (`config.json`, `tokenizer.json`,
 `onnx/model.onnx`, `onnx/model_quantized.onnx`).

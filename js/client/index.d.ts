@@ -1,4 +1,5 @@
-// Types for qaport's Node.js question-answering client (index.js).
+// Types for qaport's question-answering client in Node.js (index.js); browser.d.ts types the browser
+// entry (browser.js) and shares Answer, PredictOptions, QAItem and the errors declared here.
 
 /** One answer span. */
 export interface Answer {

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from publish.contents import SHIPPED_JS
 from tests.conftest import (
     copy_artifacts,
     needs_npm,
@@ -87,17 +88,6 @@ def test_publish_packs_exactly_the_manifest(artifacts: Path, tmp_path: Path) -> 
         packaged = json.load(tar.extractfile("package/model/manifest.json"))  # type: ignore[arg-type]
         pkg = json.load(tar.extractfile("package/package.json"))  # type: ignore[arg-type]
     entries = [*packaged["files"], *(e for f in packaged["formats"].values() for e in f["files"])]
-    code = [
-        "README.md",
-        "client/index.d.ts",
-        "client/index.js",
-        "package.json",
-        "core/qa.mjs",
-        "core/models.mjs",
-        "core/tokenizer.mjs",
-        "core/unicode-data.mjs",
-        "node/runtimes.mjs",
-        "model/manifest.json",
-    ]
+    code = ["README.md", *SHIPPED_JS, "package.json", "model/manifest.json"]
     assert names == sorted([*code, *(f"model/{e['path']}" for e in entries)])
     assert "scripts" not in pkg

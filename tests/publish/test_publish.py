@@ -280,14 +280,8 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
     assert names == sorted(
         [
             "package/README.md",
-            "package/client/index.d.ts",
-            "package/client/index.js",
+            *(f"package/{f}" for f in SHIPPED_JS),
             "package/package.json",
-            "package/core/qa.mjs",
-            "package/core/models.mjs",
-            "package/core/tokenizer.mjs",
-            "package/core/unicode-data.mjs",
-            "package/node/runtimes.mjs",
             "package/model/manifest.json",
             *(f"package/model/{n}" for n in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")),
             *(f"package/model/{e['path']}" for f in SHIPPED for e in doc["formats"][f]["files"]),
@@ -298,7 +292,8 @@ def test_package_contents_and_manifest_entry(tmp_path: Path) -> None:
     # the very files validation ran (js/core in Node.js and Chromium, js/node in Node.js), byte for byte
     for rel, data in shipped_js.items():
         assert data == (ROOT / "js" / rel).read_bytes(), rel
-    for caller in (ROOT / "js" / "client" / "index.js", ROOT / "js" / "node" / "runner.mjs"):
+    callers = ("client/index.js", "client/browser.js", "node/runner.mjs", "browser/page.mjs")
+    for caller in (ROOT / "js" / c for c in callers):
         text = caller.read_text()
         assert "loadRuntime(" in text  # the client and the validation runner load through it ...
         for loader in (
@@ -893,16 +888,25 @@ def test_tfjs_load_graph_model_runs_the_shipped_model(
                 np.testing.assert_allclose(logits[mask], r[name][mask], atol=atol, rtol=0, err_msg=f"{fmt} {name}")
 
 
-def test_types_declare_every_export() -> None:
-    """index.d.ts declares what index.js exports (a cheap guard against the two drifting apart)."""
-    js = (ROOT / "js" / "client" / "index.js").read_text()
-    dts = (ROOT / "js" / "client" / "index.d.ts").read_text()
+@pytest.mark.parametrize(("entry", "types"), [("index.js", "index.d.ts"), ("browser.js", "browser.d.ts")])
+def test_types_declare_every_export(entry: str, types: str) -> None:
+    """Each entry's .d.ts declares what it exports (a cheap guard against the two drifting apart)."""
+    js = (ROOT / "js" / "client" / entry).read_text()
+    dts = (ROOT / "js" / "client" / types).read_text()
+
+    def reexported(text: str) -> set[str]:
+        return {n.strip() for m in re.findall(r"^export (?:type )?\{([^}]+)\} from", text, re.M) for n in m.split(",")}
+
     exported = set(re.findall(r"^export (?:class|const|function|async function) (\w+)", js, re.M))
     exported |= {n.strip() for m in re.findall(r"^export const \{([^}]+)\}", js, re.M) for n in m.split(",")}
-    exported |= set(re.findall(r"^export \{ (\w+) \} from", js, re.M))
-    declared = set(re.findall(r"^export (?:declare )?(?:class|const|interface|type) (\w+)", dts, re.M))
-    assert exported, "no exports found in index.js"
+    exported |= reexported(js)
+    declared = set(re.findall(r"^export (?:declare )?(?:class|const|interface|type) (\w+)", dts, re.M)) | reexported(
+        dts
+    )
+    assert exported, f"no exports found in {entry}"
     assert exported <= declared, exported - declared
+    shared = (ROOT / "js" / "client" / "qaclient.js").read_text()
+    assert re.search(r"\bfromOptions\(", js)
     for method in ("fromOptions", "predict", "predictBatch", "dispose"):
-        assert re.search(rf"\b{method}\(", js), method
+        assert re.search(rf"\b{method}\(", js + shared), method
         assert re.search(rf"\b{method}\(", dts), method
