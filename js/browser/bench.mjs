@@ -1,0 +1,247 @@
+// The browser benchmark's driver (validate/bench/browser.py runs it): serves an artifact directory, the
+// bench page (js/browser/bench_page.mjs, bundled by esbuild) and the runtimes' wasm files on 127.0.0.1
+// with COOP/COEP (so wasm gets threads), and times every browser system on the same questions, one fresh
+// headless Chromium per system (TF.js has one engine per page; onnxruntime-web's numThreads is global).
+//
+//   node browser/bench.mjs < job.json
+//   job: { dir, browser, systems: [{ id, kind: 'qaport'|'transformers-js', runtime, quantized, backend, threads, dtype }],
+//          questions: [{ id, class, question, context }], protocol: { warmup, runs, min_runs, budget_s } }
+//
+// stdout: one JSON line per system ({ event: 'system', id, status: 'ok'|'failed', ... }), then { event: 'done' }.
+// Requests to any other host are refused and fail the system that made them (no CDN, no model hub).
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { startChromium } from './chromium.mjs';
+import { serve } from './server.mjs';
+
+const require = createRequire(import.meta.url);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const JS_DIR = path.dirname(HERE);
+const CLIENT = path.join(JS_DIR, 'client', 'browser.js');
+const TJS = '@huggingface/transformers';
+
+const out = process.stdout.write.bind(process.stdout);
+const send = (obj) => out(`${JSON.stringify(obj)}\n`);
+console.log = console.error; // stdout carries protocol lines only
+const log = (line) => process.stderr.write(`${line}\n`);
+
+function digest() {
+  const h = crypto.createHash('sha256');
+  const files = ['core', 'browser', 'client']
+    .flatMap((d) => fs.readdirSync(path.join(JS_DIR, d)).filter((f) => /\.(mjs|js)$/.test(f)).map((f) => path.join(JS_DIR, d, f)))
+    .concat([path.join(JS_DIR, 'package-lock.json')])
+    .sort();
+  for (const f of files) h.update(f).update(fs.readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The bench page bundle, cached by the content of its inputs (js/core, js/browser, js/client, the lock file). */
+async function buildPage() {
+  const dir = path.join(JS_DIR, 'node_modules', '.cache', 'qaport-bench', digest());
+  if (fs.existsSync(path.join(dir, 'bench_page.js'))) return dir;
+  const esbuild = require('esbuild');
+  const staging = `${dir}.tmp-${process.pid}`;
+  // Until js/client/browser.js exists, the qaport rows fail with this message and transformers.js still runs.
+  const missingClient = {
+    name: 'missing-client',
+    setup(build) {
+      build.onResolve({ filter: /client\/browser\.js$/ }, (args) => {
+        if (fs.existsSync(CLIENT)) return undefined;
+        return { path: 'missing-client', namespace: 'missing' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'missing' }, () => ({
+        contents: "export const QAClient = { fromOptions() { throw new Error('js/client/browser.js does not exist'); } };",
+      }));
+    },
+  };
+  await esbuild.build({
+    entryPoints: { bench_page: path.join(HERE, 'bench_page.mjs') },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outdir: staging,
+    logLevel: 'error',
+    plugins: [missingClient],
+    external: ['fs', 'path', 'os', 'url', 'sharp', 'perf_hooks', 'worker_threads', 'crypto', 'node:*', 'onnxruntime-node'],
+  });
+  fs.writeFileSync(
+    path.join(staging, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><title>qaport bench</title><link rel="icon" href="data:,"><script type="module" src="./bench_page.js"></script>\n',
+  );
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  try {
+    fs.renameSync(staging, dir);
+  } catch {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/** transformers.js' own onnxruntime-web (its dependency, nested when it differs from ours), and its version. */
+function transformersOrt() {
+  const tjsDir = path.join(JS_DIR, 'node_modules', ...TJS.split('/'));
+  for (const dir of [path.join(tjsDir, 'node_modules', 'onnxruntime-web'), path.join(JS_DIR, 'node_modules', 'onnxruntime-web')]) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) {
+      return { dist: path.join(dir, 'dist'), version: JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version };
+    }
+  }
+  throw new Error(`no onnxruntime-web for ${TJS}`);
+}
+
+function chromiumPeakRss(rootPid) {
+  // VmHWM summed over the Chromium process tree (as js/browser/runner.mjs reports it)
+  const children = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(name));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  let total = 0;
+  const stack = [rootPid];
+  while (stack.length) {
+    const pid = stack.pop();
+    try {
+      total += Number(/^VmHWM:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      // gone
+    }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** (warm-up, runs) per question, as validate/bench/worker.py's _runs: slow systems get fewer runs. */
+function plannedRuns(firstMs, questions, proto) {
+  const perCall = Math.max(firstMs, 1e-3) / 1000;
+  const warmup = perCall < 1 ? Number(proto.warmup) : 1;
+  const fit = Math.floor(Number(proto.budget_s) / (questions * perCall)) - warmup;
+  let floor = Number(proto.min_runs);
+  if (questions * perCall > Number(proto.budget_s)) floor = Math.min(2, floor);
+  return { warmup, runs: Math.max(floor, Math.min(Number(proto.runs), fit)) };
+}
+
+async function runSystem(system, job, ctx) {
+  const t0 = performance.now();
+  const chromium = await startChromium(job.browser, { log });
+  const blocked = [];
+  const consoleTail = [];
+  try {
+    const page = await chromium.browser.newPage();
+    await page.setRequestInterception(true);
+    page.on('request', (req) => {
+      const url = req.url();
+      if (url.startsWith(`${ctx.server.origin}/`) || url.startsWith('data:') || url.startsWith('blob:')) {
+        req.continue();
+        return;
+      }
+      blocked.push(url);
+      req.abort('blockedbyclient');
+    });
+    page.on('console', (msg) => {
+      consoleTail.push(`[${msg.type()}] ${msg.text()}`);
+      if (consoleTail.length > 20) consoleTail.shift();
+    });
+    page.on('pageerror', (err) => consoleTail.push(`[pageerror] ${err?.message ?? err}`));
+    await page.goto(ctx.server.url, { waitUntil: 'load', timeout: 60_000 });
+    await page.waitForFunction(() => globalThis.qaportBench !== undefined, { timeout: 60_000 });
+    const call = async (op, req) => {
+      const reply = await page.evaluate((o, r) => globalThis.qaportBench.call(o, r), op, req);
+      if (blocked.length) throw new Error(`the page requested another host (refused): ${blocked.slice(0, 3).join(', ')}`);
+      if (!reply.ok) throw new Error(`${reply.error} (${reply.stack}); console: ${consoleTail.slice(-5).join(' | ')}`);
+      const { ok: _ok, ...rest } = reply;
+      return rest;
+    };
+    const loadReq =
+      system.kind === 'qaport'
+        ? { kind: 'qaport', runtime: system.runtime, quantized: Boolean(system.quantized), backend: system.backend, threads: system.threads ?? null }
+        : {
+            kind: 'transformers-js',
+            model: ctx.modelName,
+            dtype: system.dtype,
+            device: system.backend === 'webgpu' ? 'webgpu' : 'wasm',
+            // a path, not a URL: transformers.js 4.3.2 looks for a tokenizer only under a non-URL local path
+            // (_get_file_metadata skips isValidUrl paths), so with an http:// localModelPath it loads none
+            localModelPath: '/tjs-models/',
+            wasmPaths: `${ctx.server.origin}/tjs-wasm/`,
+          };
+    const ready = await call('load', loadReq);
+    const result = { answers: {}, times_ms: {}, runs: {} };
+    for (const cls of ['short', 'long']) {
+      const qs = job.questions.filter((q) => q.class === cls && (!system.classes || system.classes.includes(cls)));
+      if (!qs.length) continue;
+      const gauge = await call('answer', { question: qs[0].question, context: qs[0].context, warmup: 1, runs: 1 });
+      const plan = system.fixed_runs ?? plannedRuns(gauge.times_ms[0], qs.length, job.protocol);
+      result.runs[cls] = { ...plan, gauge_ms: gauge.times_ms[0] };
+      for (const q of qs) {
+        const got = await call('answer', { question: q.question, context: q.context, ...plan });
+        result.answers[q.id] = { text: got.text, score: got.score, start: got.start, end: got.end };
+        result.times_ms[q.id] = got.times_ms;
+      }
+    }
+    const peak = chromiumPeakRss(chromium.child.pid);
+    await call('dispose', {}).catch(() => {});
+    return {
+      status: 'ok',
+      ...result,
+      load_seconds: ready.load_ms / 1000,
+      peak_rss_bytes: peak,
+      rss_scope: 'Chromium process tree (VmHWM summed)',
+      details: { ...ready, blocked_requests: blocked.length, ...(system.kind !== 'qaport' ? { onnxruntime_web_dist: ctx.tjsOrt.version } : {}) },
+      wall_seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    await chromium.close();
+  }
+}
+
+async function main() {
+  const job = JSON.parse(fs.readFileSync(0, 'utf8'));
+  const dir = path.resolve(job.dir);
+  const bundle = await buildPage();
+  const tjsOrt = transformersOrt();
+  const modelName = path.basename(dir);
+  const mounts = {
+    '/': bundle,
+    '/model/': dir, // qaport's client reads manifest.json and the format's files from here
+    [`/tjs-models/${modelName}/`]: dir, // the same directory as a transformers.js local model
+    '/qaport-wasm/ort/': path.join(JS_DIR, 'node_modules', 'onnxruntime-web', 'dist'),
+    '/qaport-wasm/tfjs/': path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')),
+    '/tjs-wasm/': tjsOrt.dist,
+  };
+  const server = await serve(mounts, { log: () => {} });
+  const ctx = { server, modelName, tjsOrt };
+  try {
+    for (const system of job.systems) {
+      try {
+        send({ event: 'system', id: system.id, ...(await runSystem(system, job, ctx)) });
+      } catch (err) {
+        send({ event: 'system', id: system.id, status: 'failed', reason: String(err?.message ?? err).split('\n')[0].slice(0, 600) });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  send({ event: 'done' });
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    send({ event: 'error', error: String(err?.message ?? err).split('\n')[0] });
+    process.exit(1);
+  },
+);
