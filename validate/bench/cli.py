@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="bench.json path (default: artifacts/bench/<dir name>.json)")
     p.add_argument("--plot", type=Path, help="PNG path (default: next to --out, .png)")
     p.add_argument("--systems", help="comma-separated subset of system ids (default: all)")
+    p.add_argument(
+        "--browser",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the browser rows: qaport's browser client and transformers.js in headless Chromium (default: on)",
+    )
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds before one system's worker is killed")
     p.add_argument(
         "--wait-idle",
@@ -174,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         machine=machine(progress),
         progress=progress,
         idle_wait=args.wait_idle,
+        browser=args.browser,
     )
     report["seconds"] = time.perf_counter() - started
     from qaport.manifest import write_json_atomic

@@ -12,6 +12,7 @@ import psutil
 from qaport import decode
 from qaport.manifest import load_manifest
 from validate.bench import analysis, flops, node_levers, targets, worker
+from validate.bench import browser as browser_bench
 from validate.bench.systems import SYSTEMS, unavailable_reason
 from validate.inputs import protocol_examples
 
@@ -122,6 +123,7 @@ def run_benchmark(
     machine: dict[str, Any],
     progress: Any,
     idle_wait: float = 0.0,
+    browser: bool = True,
 ) -> dict[str, Any]:
     manifest = load_manifest(root)
     arch = flops.Architecture.from_config(manifest["source"]["config"])
@@ -140,12 +142,18 @@ def run_benchmark(
 
     entries: list[dict[str, Any]] = []
     chosen = [s for s in SYSTEMS.values() if systems is None or s.id in systems or s.id == "pipeline"]
+    if not browser:
+        chosen = [s for s in chosen if s.language != "browser"]
+    web: list[str] = []
     for n, system in enumerate(chosen, start=1):
         tag = f"[{n}/{len(chosen)}] {system.id} ({system.runtime})"
         reason = unavailable_reason(system, manifest, root)
         if reason:
             progress(f"{tag}: not available: {reason}")
             entries.append({"id": system.id, "system": system.as_dict(), "status": "unavailable", "reason": reason})
+            continue
+        if system.language == "browser":  # run together below, in one driver
+            web.append(system.id)
             continue
         progress(f"{tag} ...")
         job: dict[str, Any] = {"kind": "system", "system": system.id, "dir": str(root), "questions": jobs}
@@ -155,6 +163,16 @@ def run_benchmark(
         result = _watched(job, timeout, idle_wait, progress)
         entries.append({"id": system.id, "system": system.as_dict(), **result})
         progress(f"{tag}: {_brief(result)}")
+
+    if web:
+        progress(f"[browser] {', '.join(web)} in headless Chromium, one fresh browser each ...")
+        with CpuWatch() as watch:
+            got = browser_bench.run(web, root, jobs, protocol, timeout, progress)
+        for sid in web:
+            entries.append(
+                {"id": sid, "system": SYSTEMS[sid].as_dict(), **got[sid], "other_cpu_share": watch.other_share}
+            )
+        progress(f"[browser] done (other processes used {watch.other_share:.0%} of the CPU meanwhile)")
 
     progress("[levers] padding, batching, threads, optimisation level, int8, fusions, profile ...")
     if "onnx" in manifest["formats"]:

@@ -40,6 +40,7 @@ PLANNED = "windows as decode.call_plan runs them: full-length ones one per call,
 TRUNCATED = "one input truncated to 512 tokens (no windows: long texts are not comparable)"
 TRUNCATE_AT = 512  # transformers.js: the tokenizer's model_max_length, no stride
 TJS_RUNTIME = "transformers.js (ort-node)"
+WEB_TJS_RUNTIME = "transformers.js (ort-web)"
 
 
 def _target(sid: str, label: str, fmt: str, runtime: str) -> System:
@@ -53,6 +54,11 @@ def _target(sid: str, label: str, fmt: str, runtime: str) -> System:
 def _peer(sid: str, label: str, fmt: str) -> System:
     """transformers.js on the same ONNX files (its own pipeline and tokenizer code)."""
     return System(sid, label, TJS_RUNTIME, fmt, FORMATS[fmt].precision, "node", TRUNCATED)
+
+
+def _web_peer(sid: str, label: str, fmt: str) -> System:
+    """transformers.js in headless Chromium (its web build, its own onnxruntime-web) on the same ONNX files."""
+    return System(sid, label, WEB_TJS_RUNTIME, fmt, FORMATS[fmt].precision, "browser", TRUNCATED)
 
 
 SYSTEMS: dict[str, System] = {
@@ -80,6 +86,15 @@ SYSTEMS: dict[str, System] = {
         # The peer a Node.js user would install instead: transformers.js on the same ONNX files.
         _peer("transformers-js", "transformers.js", "onnx"),
         _peer("transformers-js-q8", "transformers.js q8", "onnx-int8"),
+        # In headless Chromium on this machine (validate/bench/browser.py): qaport's browser client
+        # (js/client/browser.js) with 1 and 2 onnxruntime-web threads, TF.js wasm, and transformers.js.
+        _target("web-onnx-int8-t1", "ONNX int8, browser, 1 thread", "onnx-int8", "onnxruntime-web"),
+        _target("web-onnx-int8-t2", "ONNX int8, browser, 2 threads", "onnx-int8", "onnxruntime-web"),
+        _target("web-onnx-t1", "ONNX fp32, browser, 1 thread", "onnx", "onnxruntime-web"),
+        _target("web-onnx-t2", "ONNX fp32, browser, 2 threads", "onnx", "onnxruntime-web"),
+        _target("web-tfjs-wasm", "TF.js wasm, browser", "tfjs", "tfjs-wasm-web"),
+        _web_peer("web-tjs", "transformers.js, browser", "onnx"),
+        _web_peer("web-tjs-q8", "transformers.js q8, browser", "onnx-int8"),
     )
 }
 BASELINE = "pipeline"
@@ -89,6 +104,10 @@ def unavailable_reason(system: System, manifest: dict[str, Any], root: Path) -> 
     """Why a system cannot run here (checked before starting a worker), or None."""
     if system.format is not None and system.format not in manifest["formats"]:
         return f"format {system.format!r} is not in this artifact directory (formats: {', '.join(manifest['formats'])})"
+    if system.language == "browser":
+        from validate.bench import browser
+
+        return browser.unavailable(system.id, root)
     if system.runtime == TJS_RUNTIME:
         from validate.bench.transformers_js import unavailable
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from validate.bench.analysis import CLASSES
+from validate.bench.browser import notes as browser_notes
 from validate.bench.run import BUSY_SHARE
 from validate.bench.systems import SYSTEMS
 
@@ -174,6 +175,13 @@ def render(report: dict[str, Any]) -> str:
             "*: not comparable (transformers.js truncates every pair to one 512-token input: it answers from the "
             "first ~500 tokens of a long text); 'text': answers compared by text, case and spaces aside (no offsets)"
         )
+    web = browser_notes(report["systems"])
+    if web:
+        lines += [
+            "",
+            "browser rows (headless Chromium on this machine, one fresh browser per row; timed in the page):",
+            *web,
+        ]
     caveat = " (from contended measurements: not reliable)" if report["machine"].get("contended") else ""
     lines += ["", f"targets:{caveat}"]
     for t in report["targets"]:

@@ -14,9 +14,11 @@ from validate.bench.analysis import (
     TARGET_VALIDATED,
     TARGET_VS_TRANSFORMERS_JS,
 )
-from validate.bench.systems import BASELINE, SYSTEMS, TJS_RUNTIME
+from validate.bench.systems import BASELINE, SYSTEMS, TJS_RUNTIME, WEB_TJS_RUNTIME
 
 TF_NODE_SYSTEMS = ("tfjs-node", "savedmodel-node")
+TARGET_BROWSER_VS_TRANSFORMERS_JS = 1.3
+PYTHON_TWIN = {"float32": "onnx", "int8": "onnx-int8"}  # the Python system on the same ONNX file
 POST_SYSTEM = "savedmodel-node"
 PHASES = (
     ("tokenise", "tokenising"),
@@ -37,7 +39,7 @@ def _passing(
         for e in entries
         if e.get("status") == "ok"
         and e["id"] != BASELINE
-        and SYSTEMS[e["id"]].runtime != TJS_RUNTIME
+        and SYSTEMS[e["id"]].runtime not in (TJS_RUNTIME, WEB_TJS_RUNTIME)
         and cls in e.get("ratio", {})
         and e.get("answers_vs_pipeline", {}).get("passes")
         and (language is None or SYSTEMS[e["id"]].language == language)
@@ -239,6 +241,94 @@ def _vs_transformers_js(entries: list[dict[str, Any]], precision: str, phases: d
     return entry
 
 
+def _same_text(a: dict[str, Any], b: dict[str, Any], qids: list[str]) -> tuple[int, int]:
+    """(agree, compared) by text, case and spaces aside (transformers.js gives no offsets)."""
+    from validate.bench.transformers_js import squash
+
+    both = [q for q in qids if q in a.get("answers", {}) and q in b.get("answers", {})]
+    same = sum(squash(a["answers"][q]["text"]) == squash(b["answers"][q]["text"]) for q in both)
+    return same, len(both)
+
+
+def _browser_vs_transformers_js(entries: list[dict[str, Any]], precision: str) -> dict[str, Any]:
+    """qaport's fastest browser path of a precision against transformers.js in the same browser, short texts."""
+    tag = "fp32" if precision == "float32" else "q8"
+    name = (
+        f"qaport's fastest browser path vs transformers.js {tag} in the browser ({precision}), short texts, "
+        "same model and precision"
+    )
+    need = TARGET_BROWSER_VS_TRANSFORMERS_JS
+    entry: dict[str, Any] = {"target": name, "needed": f">= {need:g}x, equal answers where rules agree"}
+    peer = next(
+        (e for e in entries if SYSTEMS[e["id"]].runtime == WEB_TJS_RUNTIME and SYSTEMS[e["id"]].precision == precision),
+        None,
+    )
+    ours = [e for e in _passing(entries, "short", "browser") if SYSTEMS[e["id"]].precision == precision]
+    if peer is None or peer.get("status") != "ok" or not ours:
+        missing = "transformers.js did not run" if peer is None or peer.get("status") != "ok" else "no qaport path"
+        reason = (peer or {}).get("reason", "see the table")
+        return {**entry, "met": False, "achieved": None, "why": f"{missing} in the browser ({reason})"}
+    best = min(ours, key=lambda e: e["latency"]["short"]["p50_ms"])
+    mine, theirs = best["latency"]["short"]["p50_ms"], peer["latency"]["short"]["p50_ms"]
+    ratio = theirs / mine
+    threads = {e["id"]: e.get("details", {}).get("threads") for e in (best, peer)}
+    short = sorted(q for q in best.get("answers", {}) if q.startswith("short"))
+    by_id = {e["id"]: e for e in entries if e.get("status") == "ok"}
+    web_tjs_same, web_n = _same_text(best, peer, short)
+    parts = [f"qaport {best['id']} = transformers.js {peer['id']} on {web_tjs_same}/{web_n}"]
+    twin = by_id.get(PYTHON_TWIN[precision])
+    if twin:
+        exact = sum(
+            (best["answers"][q]["text"], best["answers"][q]["start"])
+            == (twin["answers"][q]["text"], twin["answers"][q]["start"])
+            for q in short
+            if q in twin.get("answers", {})
+        )
+        tjs_py, n = _same_text(peer, twin, short)
+        parts.append(f"qaport browser = Python {twin['id']} on {exact}/{n} (text and offsets)")
+        parts.append(f"transformers.js browser = Python {twin['id']} on {tjs_py}/{n} (text)")
+    node_peer = by_id.get("transformers-js" if precision == "float32" else "transformers-js-q8")
+    if node_peer:
+        same, n = _same_text(peer, node_peer, short)
+        parts.append(f"transformers.js browser = transformers.js Node.js on {same}/{n}")
+    rules = peer.get("rules", {})
+    agree, equal = rules.get("rules_agree", 0), rules.get("equal_where_agree", 0)
+    answers_ok = agree == equal and not any("unexplained" in d["reason"] for d in rules.get("differences", []))
+    entry.update(
+        system=best["id"],
+        achieved=f"{ratio:.2f}x ({mine:.1f} ms, {threads[best['id']]} thread(s), vs {theirs:.1f} ms, "
+        f"{threads[peer['id']]} thread(s), its default); answers on short questions: {'; '.join(parts)}; rules "
+        f"agree on {agree} of {rules.get('questions', 0)}, answers equal on {equal} of them",
+        value=ratio,
+        met=ratio >= need and answers_ok,
+    )
+    why: list[str] = []
+    if ratio < need:
+        why.append(f"{need:g}x needs <= {theirs / need:.1f} ms, so it misses by {need / ratio:.2f}x")
+        same_threads = [
+            e for e in ours if e.get("details", {}).get("threads") == threads[peer["id"]] and e["id"] != best["id"]
+        ] + ([best] if threads[best["id"]] == threads[peer["id"]] else [])
+        if same_threads:
+            one = min(same_threads, key=lambda e: e["latency"]["short"]["p50_ms"])
+            why.append(
+                f"at transformers.js' own thread count ({threads[peer['id']]}) qaport's {one['id']} takes "
+                f"{one['latency']['short']['p50_ms']:.1f} ms ({theirs / one['latency']['short']['p50_ms']:.2f}x)"
+            )
+        why.append(
+            "versions: qaport onnxruntime-web "
+            f"{best.get('details', {}).get('versions', {}).get('onnxruntime-web')}, transformers.js' "
+            f"{peer.get('details', {}).get('versions', {}).get('onnxruntime-web')}"
+        )
+    if not answers_ok:
+        why.append(f"answers differ where the rules agree: {rules.get('differences')}")
+    if why:
+        entry["why"] = "; ".join(why)
+    diffs = rules.get("differences", [])
+    if diffs:
+        entry["note"] = "differences by design: " + "; ".join(f"{d['id']}: {d['reason']}" for d in diffs[:4])
+    return entry
+
+
 def judge(
     entries: list[dict[str, Any]],
     levers: dict[str, Any],
@@ -266,6 +356,8 @@ def judge(
     out += [_onnx_peak_target(levers, peaks, p) for p in ("float32", "int8")]
     if "short" in classes:
         out += [_vs_transformers_js(entries, p, phases) for p in ("float32", "int8")]
+        if any(SYSTEMS[e["id"]].language == "browser" for e in entries):
+            out += [_browser_vs_transformers_js(entries, p) for p in ("float32", "int8")]
     for cls in classes:
         post = _passing(entries, cls, "node", (POST_SYSTEM,))
         out.append(

@@ -1,0 +1,169 @@
+"""The browser rows: qaport's browser client and transformers.js in headless Chromium, on this machine.
+
+One Node.js process (``js/browser/bench.mjs``) serves the artifact directory, a bundled page
+(``js/browser/bench_page.mjs``) and the runtimes' wasm files on 127.0.0.1 (cross-origin isolated, so
+wasm gets threads), and runs every browser system in turn, each in a fresh Chromium: TF.js has one
+engine per page and onnxruntime-web's thread count is global to a page, so nothing leaks from one
+system into the next. Every answer is timed in the page with ``performance.now()`` around one call,
+end to end (tokenise, model, decode), after warm-up, on the same questions as every other system.
+
+transformers.js loads the same directory as a local model (``onnx/model.onnx`` for dtype fp32,
+``onnx/model_quantized.onnx`` for q8) with remote models off and its own onnxruntime-web's wasm files
+served here; its thread count is left at onnxruntime-web's default, the one its users get, and the row
+records the count chosen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from qaport.javascript import JS_DIR
+from validate.bench.transformers_js import LAYOUT, MODEL_FILE, PACKAGE
+
+SCRIPT = JS_DIR / "browser" / "bench.mjs"
+CLIENT = JS_DIR / "client" / "browser.js"
+
+# How each browser system is loaded in the page (the ids are validate/bench/systems.py's).
+SPECS: dict[str, dict[str, Any]] = {
+    "web-onnx-int8-t1": {"kind": "qaport", "runtime": "onnx", "quantized": True, "backend": "wasm", "threads": 1},
+    "web-onnx-int8-t2": {"kind": "qaport", "runtime": "onnx", "quantized": True, "backend": "wasm", "threads": 2},
+    "web-onnx-t1": {"kind": "qaport", "runtime": "onnx", "quantized": False, "backend": "wasm", "threads": 1},
+    "web-onnx-t2": {"kind": "qaport", "runtime": "onnx", "quantized": False, "backend": "wasm", "threads": 2},
+    "web-tfjs-wasm": {"kind": "qaport", "runtime": "tfjs", "quantized": False, "backend": "wasm"},
+    "web-tjs": {"kind": "transformers-js", "dtype": "fp32"},
+    "web-tjs-q8": {"kind": "transformers-js", "dtype": "q8"},
+}
+
+
+def unavailable(system_id: str, root: Path) -> str | None:
+    """Why a browser system cannot run here, or None."""
+    from validate.browser import browser_unavailable
+
+    if shutil.which("node") is None:
+        return "node is not on PATH"
+    reason = browser_unavailable()
+    if reason:
+        return reason
+    for package in ("puppeteer-core", "esbuild", "onnxruntime-web", "@tensorflow/tfjs-backend-wasm"):
+        if not (JS_DIR / "node_modules" / package / "package.json").is_file():
+            return f"{package} is not installed in {JS_DIR} (npm ci)"
+    spec = SPECS[system_id]
+    if spec["kind"] == "qaport":
+        return None if CLIENT.is_file() else f"{CLIENT} does not exist"
+    if not (JS_DIR / "node_modules" / PACKAGE / "package.json").is_file():
+        return f"{PACKAGE} is not installed in {JS_DIR} (nox -s bench installs it: npm ci --ignore-scripts)"
+    files = (*LAYOUT, MODEL_FILE["int8" if spec["dtype"] == "q8" else "fp32"])
+    missing = [f for f in files if not (root / f).is_file()]
+    return f"the artifact directory lacks {', '.join(missing)} (transformers.js layout)" if missing else None
+
+
+def run(
+    system_ids: list[str],
+    root: Path,
+    questions: list[dict[str, Any]],
+    protocol: dict[str, Any],
+    timeout: float,
+    progress: Any,
+) -> dict[str, dict[str, Any]]:
+    """Run the browser systems in one driver process; a result per id (status ok or failed)."""
+    from validate.browser import find_chromium
+
+    node = shutil.which("node")
+    chromium = find_chromium()
+    if node is None or chromium is None:
+        reason = "node is not on PATH" if node is None else "no Chromium"
+        return {sid: {"status": "failed", "reason": reason} for sid in system_ids}
+    job = {
+        "dir": str(root.resolve()),
+        "browser": str(chromium),
+        "systems": [{"id": sid, **SPECS[sid]} for sid in system_ids],
+        "questions": questions,
+        "protocol": protocol,
+    }
+    results: dict[str, dict[str, Any]] = {}
+    started = time.monotonic()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        proc = subprocess.Popen(
+            [node, str(SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=JS_DIR,
+            start_new_session=True,  # its own process group: a kill takes its Chromium with it
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(job))
+        proc.stdin.close()
+        killer = threading.Timer(timeout, _kill_group, (proc,))  # a hung page ends the driver and its Chromium
+        killer.start()
+        try:
+            for line in proc.stdout:
+                try:
+                    msg = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if msg.get("event") == "system":
+                    sid = msg.pop("id")
+                    msg.pop("event")
+                    results[sid] = msg
+                    progress(f"    {sid}: {_brief(msg)}")
+                elif msg.get("event") == "error":
+                    progress(f"    browser driver failed: {msg.get('error')}")
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            proc.wait()
+        finally:
+            killer.cancel()
+        if time.monotonic() - started > timeout:
+            progress(f"    the browser driver was killed after {timeout:.0f} s")
+        err.seek(0)
+        tail = " | ".join(line for line in err.read().strip().splitlines()[-4:] if "Chromium Chrome/" not in line)
+    for sid in system_ids:
+        results.setdefault(sid, {"status": "failed", "reason": f"the browser driver gave no result; stderr: {tail}"})
+    return results
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _brief(result: dict[str, Any]) -> str:
+    if result.get("status") != "ok":
+        return f"{result.get('status')}: {result.get('reason')}"
+    ts = sorted(t for qid, v in result.get("times_ms", {}).items() if qid.startswith("short") for t in v)
+    threads = result.get("details", {}).get("threads")
+    median = f"short median {ts[len(ts) // 2]:.1f} ms" if ts else "no short question"
+    return f"{median}, {threads} thread(s) ({result.get('wall_seconds', 0):.0f} s)"
+
+
+def notes(entries: list[dict[str, Any]]) -> list[str]:
+    """The printed lines under the table: threads chosen, versions, renderer, per browser row."""
+    from validate.bench.systems import SYSTEMS
+
+    out = []
+    for e in entries:
+        if SYSTEMS[e["id"]].language != "browser" or e.get("status") != "ok":
+            continue
+        d = e.get("details", {})
+        versions = ", ".join(f"{k} {v}" for k, v in d.get("versions", {}).items() if v)
+        line = (
+            f"  {e['id']}: {d.get('threads')} thread(s), {d.get('threads_source')}; "
+            f"cross-origin isolated {d.get('cross_origin_isolated')}; {versions}"
+        )
+        if d.get("software_renderer"):
+            line += f"; software renderer ({d.get('gpu_renderer')}): not representative of a GPU"
+        out.append(line)
+    return out
