@@ -131,11 +131,21 @@ def package(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def release(session: nox.Session) -> None:
-    """What CI runs on a version tag: convert, validate, package, npm publish --dry-run (posargs -> publish)."""
+    """What CI runs on a version tag: convert, validate, the demo/proof site, package, npm publish --dry-run
+    (posargs -> publish)."""
     node_packages(session)
     run(session, "-m", "convert", "--out", DEFAULT_DIR)
     run(session, "-m", "validate", DEFAULT_DIR)
+    run(session, "-m", "publish.site", DEFAULT_DIR)  # the demo and proof pages (artifacts/default-site)
     run(session, "-m", "publish", DEFAULT_DIR, "--dry-run-publish", *session.posargs)
+
+
+@nox.session(python=False)
+def demo(session: nox.Session) -> None:
+    """The demo and proof pages of a validated directory: build DIR-site and serve it on 127.0.0.1
+    (``-- DIR --check``: answer the Super Bowl question in headless Chromium, as Python does)."""
+    node_packages(session)
+    run(session, "-m", "publish.site", *(session.posargs or [DEFAULT_DIR, "--serve"]))
 
 
 @nox.session(python=False, name="bench-convert")

@@ -125,7 +125,9 @@ def _inside(path: Path, root: Path) -> bool:
 
 def _load_inputs(src: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     if not src.is_dir():
-        msg = f"{src} is not a directory; pass a converted artifact directory (python -m convert, e.g. artifacts/default)"
+        msg = (
+            f"{src} is not a directory; pass a converted artifact directory (python -m convert, e.g. artifacts/default)"
+        )
         raise SiteError(msg)
     try:
         manifest = load_manifest(src)
@@ -273,7 +275,9 @@ def python_answer(src: Path, manifest: dict[str, Any], question: str, context: s
     from validate.runners.ort_runner import OnnxRuntimeRunner
 
     if "onnx" not in manifest["formats"]:
-        msg = f"--check compares with Python's answer on the ONNX model, and {src} has none; convert with --formats onnx"
+        msg = (
+            f"--check compares with Python's answer on the ONNX model, and {src} has none; convert with --formats onnx"
+        )
         raise SiteError(msg)
     with OnnxRuntimeRunner("onnx", src, manifest["formats"]["onnx"], src / "tokenizer.json") as runner:
         best = decode.answers(
@@ -307,7 +311,16 @@ def check(src: Path, out: Path) -> int:
         job_path.write_text(json.dumps(job))
         try:
             proc = subprocess.run(
-                [_node(), str(WEB_DIR / "check.mjs"), "--site", str(out), "--browser", str(chromium), "--job", str(job_path)],
+                [
+                    _node(),
+                    str(WEB_DIR / "check.mjs"),
+                    "--site",
+                    str(out),
+                    "--browser",
+                    str(chromium),
+                    "--job",
+                    str(job_path),
+                ],
                 capture_output=True,
                 text=True,
                 timeout=CHECK_TIMEOUT,
@@ -323,14 +336,17 @@ def check(src: Path, out: Path) -> int:
     (out / "screenshots" / "check.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     got = result["answer"]
     print(f"question: {ex.question}")
-    print(f"page answer:   {got['text']!r} (score {got['score']}) on {result['info'].get('runtime')} ({result['info'].get('backend')})")
+    ran = f"{result['info'].get('runtime')} ({result['info'].get('backend')})"
+    print(f"page answer:   {got['text']!r} (score {got['score']}) on {ran}")
     print(f"python answer: {expected['text']!r} (score {expected['score']:.4f}, onnxruntime, onnx float32)")
     for shot in result["screenshots"]:
         print(f"screenshot: {shot}")
     print(f"check: {out / 'screenshots' / 'check.json'}")
     problems = []
     if got["text"] != expected["text"] or result["keyboard_answer"] != expected["text"]:
-        problems.append(f"the page answered {got['text']!r} (keyboard: {result['keyboard_answer']!r}), Python {expected['text']!r}")
+        problems.append(
+            f"the page answered {got['text']!r} (keyboard: {result['keyboard_answer']!r}), Python {expected['text']!r}"
+        )
     if result["narrow"]["scroll_width"] > result["narrow"]["inner_width"]:
         problems.append(f"the page scrolls sideways at {result['narrow']['inner_width']} px")
     if not result["decode_error"]["message"]:
