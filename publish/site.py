@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -261,12 +262,19 @@ def build_site(src: Path, out: Path | None = None, progress: Any = None) -> Path
 # -- serving and checking --------------------------------------------------------------------------
 def serve(out: Path) -> int:
     proc = subprocess.Popen([_node(), str(WEB_DIR / "serve.mjs"), str(out)])
+
+    def stop(_signum: int, _frame: object) -> None:  # a SIGTERM to us stops the server too
+        proc.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
         proc.wait(timeout=10)
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def python_answer(src: Path, manifest: dict[str, Any], question: str, context: str, null: bool) -> dict[str, Any]:

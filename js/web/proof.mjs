@@ -111,8 +111,8 @@ function plotTarget(t, [lo, hi]) {
   const W = 560;
   const left = 60;
   const right = 14;
-  const rowH = 30;
-  const top = 12;
+  const rowH = 36;
+  const top = 14;
   const H = top + 2 * rowH + 26;
   const x = (v) => {
     const lv = v <= 0 ? lo : Math.min(Math.max(Math.log10(v), lo), hi);
@@ -138,13 +138,24 @@ function plotTarget(t, [lo, hi]) {
       root.append(svg('line', { x1: Math.min(...points.map((p) => p.px)), x2: Math.max(...points.map((p) => p.px)), y1: cy, y2: cy, class: 'strip' }));
     }
     const judged = JUDGED[s.judged_stat] ?? null;
-    points.forEach((p, j) => {
+    // points closer than a label's width share one label ("median/mean/p99"), alternately above and below
+    const clusters = [];
+    for (const p of [...points].sort((a, b) => a.px - b.px)) {
+      const last = clusters[clusters.length - 1];
+      if (last && p.px - last[last.length - 1].px < 26) last.push(p);
+      else clusters.push([p]);
+    }
+    clusters.forEach((group, j) => {
+      const cx = group.reduce((sum, p) => sum + p.px, 0) / group.length;
+      const zero = group.every((p) => p.v === 0);
+      const text = group.map((p) => p.name).join('/') + (zero ? ' = 0' : '');
+      root.append(svg('text', { x: Math.max(cx, left + 4), y: cy + (j % 2 ? 13 : -7), class: 'q-label', 'text-anchor': cx < left + 30 ? 'start' : 'middle' }, text));
+    });
+    for (const p of points) {
       root.append(svg('circle', { cx: p.px, cy, r: 3.5, class: `q q-${p.name.replace('.', '')}` }, null));
       if (p.k === judged) root.append(svg('circle', { cx: p.px, cy, r: 7, class: 'judged' }));
-      const label = svg('text', { x: p.px, y: cy + (j % 2 ? 13 : -7), class: 'q-label', 'text-anchor': 'middle' }, p.name);
-      root.append(label);
       desc.push(`${side === 'start_logits' ? 'start' : 'end'} ${p.name} ${sci(p.v)}`);
-    });
+    }
     if (typeof s.atol === 'number') {
       const ax = x(s.atol);
       root.append(svg('line', { x1: ax, x2: ax, y1: cy - rowH / 2 + 2, y2: cy + rowH / 2 - 2, class: 'atol' }));
