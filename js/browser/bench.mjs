@@ -10,8 +10,8 @@
 // stdout: one JSON line per system ({ event: 'system', id, status: 'ok'|'failed', ... }), then { event: 'done' }.
 // Requests to any other host are refused and fail the system that made them (no CDN, no model hub).
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -30,22 +30,13 @@ const send = (obj) => out(`${JSON.stringify(obj)}\n`);
 console.log = console.error; // stdout carries protocol lines only
 const log = (line) => process.stderr.write(`${line}\n`);
 
-function digest() {
-  const h = crypto.createHash('sha256');
-  const files = ['core', 'browser', 'client']
-    .flatMap((d) => fs.readdirSync(path.join(JS_DIR, d)).filter((f) => /\.(mjs|js)$/.test(f)).map((f) => path.join(JS_DIR, d, f)))
-    .concat([path.join(JS_DIR, 'package-lock.json')])
-    .sort();
-  for (const f of files) h.update(f).update(fs.readFileSync(f));
-  return h.digest('hex').slice(0, 16);
-}
-
-/** The bench page bundle, cached by the content of its inputs (js/core, js/browser, js/client, the lock file). */
+/**
+ * The bench page bundle, built into a fresh directory for this run (esbuild takes about a second), so a
+ * concurrent clean of node_modules/.cache cannot pull the page from under a running benchmark.
+ */
 async function buildPage() {
-  const dir = path.join(JS_DIR, 'node_modules', '.cache', 'qaport-bench', digest());
-  if (fs.existsSync(path.join(dir, 'bench_page.js'))) return dir;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qaport-bench-page-'));
   const esbuild = require('esbuild');
-  const staging = `${dir}.tmp-${process.pid}`;
   // Until js/client/browser.js exists, the qaport rows fail with this message and transformers.js still runs.
   const missingClient = {
     name: 'missing-client',
@@ -66,21 +57,15 @@ async function buildPage() {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    outdir: staging,
+    outdir: dir,
     logLevel: 'error',
     plugins: [missingClient],
     external: ['fs', 'path', 'os', 'url', 'sharp', 'perf_hooks', 'worker_threads', 'crypto', 'node:*', 'onnxruntime-node'],
   });
   fs.writeFileSync(
-    path.join(staging, 'index.html'),
+    path.join(dir, 'index.html'),
     '<!doctype html><meta charset="utf-8"><title>qaport bench</title><link rel="icon" href="data:,"><script type="module" src="./bench_page.js"></script>\n',
   );
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  try {
-    fs.renameSync(staging, dir);
-  } catch {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
   return dir;
 }
 
@@ -95,8 +80,9 @@ function transformersOrt() {
   throw new Error(`no onnxruntime-web for ${TJS}`);
 }
 
-function chromiumPeakRss(rootPid) {
-  // VmHWM summed over the Chromium process tree (as js/browser/runner.mjs reports it)
+function chromiumTree(rootPid) {
+  // VmHWM summed over the Chromium process tree (as js/browser/runner.mjs reports it), and its CPU time
+  // (utime + stime; Linux clock ticks, 100 per second)
   const children = new Map();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -110,17 +96,21 @@ function chromiumPeakRss(rootPid) {
     }
   }
   let total = 0;
+  let ticks = 0;
   const stack = [rootPid];
   while (stack.length) {
     const pid = stack.pop();
     try {
       total += Number(/^VmHWM:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       // gone
     }
     stack.push(...(children.get(pid) ?? []));
   }
-  return total;
+  return { peak: total, cpu_seconds: ticks / 100 };
 }
 
 /** (warm-up, runs) per question, as validate/bench/worker.py's _runs: slow systems get fewer runs. */
@@ -191,13 +181,18 @@ async function runSystem(system, job, ctx) {
         result.times_ms[q.id] = got.times_ms;
       }
     }
-    const peak = chromiumPeakRss(chromium.child.pid);
+    // after the timed runs (the wrappers stay in this page, which is then closed)
+    const first = job.questions.find((q) => q.class === 'short');
+    const phases = first ? await call('phases', { question: first.question, context: first.context, runs: 5 }).catch((err) => ({ error: String(err.message) })) : null;
+    const tree = chromiumTree(chromium.child.pid);
     await call('dispose', {}).catch(() => {});
     return {
       status: 'ok',
       ...result,
       load_seconds: ready.load_ms / 1000,
-      peak_rss_bytes: peak,
+      peak_rss_bytes: tree.peak,
+      cpu_seconds: tree.cpu_seconds, // the Chromium tree's CPU time (its helpers are not reaped by our parent)
+      phases_ms: phases,
       rss_scope: 'Chromium process tree (VmHWM summed)',
       details: { ...ready, blocked_requests: blocked.length, ...(system.kind !== 'qaport' ? { onnxruntime_web_dist: ctx.tjsOrt.version } : {}) },
       wall_seconds: (performance.now() - t0) / 1000,
@@ -233,6 +228,7 @@ async function main() {
     }
   } finally {
     await server.close();
+    fs.rmSync(bundle, { recursive: true, force: true });
   }
   send({ event: 'done' });
 }

@@ -31,6 +31,16 @@ async function loadQaport({ runtime, quantized, backend, threads }) {
     return { text: a.text, score: a.score, start: a.start, end: a.end };
   };
   state.dispose = () => qa.dispose();
+  // phases, for the 'why' of a missed target: the client's tokeniser and model calls, timed where it makes them
+  // (its internals: _encode and _runtime.infer; a benchmark-only wrapper, the timed rows run unwrapped)
+  state.instrument = () => {
+    const encode = qa._encode?.bind(qa);
+    const infer = qa._runtime?.infer?.bind(qa._runtime);
+    if (!encode || !infer) return false;
+    qa._encode = async (...args) => timed('tokenise', () => encode(...args));
+    qa._runtime.infer = async (...args) => timed('model', () => infer(...args));
+    return true;
+  };
   const gpu = await gpuRenderer(backend);
   const info = JSON.parse(JSON.stringify(qa.info ?? {}));
   return {
@@ -57,6 +67,12 @@ async function loadTransformersJs({ model, dtype, wasmPaths, localModelPath, dev
     return { text: a.answer, score: a.score, start: -1, end: -1 };
   };
   state.dispose = () => qa.dispose();
+  state.instrument = () => {
+    const wrap = (fn, phase) => new Proxy(fn, { apply: (target, self, args) => timed(phase, () => Reflect.apply(target, self, args)) });
+    qa.tokenizer = wrap(qa.tokenizer, 'tokenise');
+    qa.model = wrap(qa.model, 'model');
+    return true;
+  };
   const ort = env.backends.onnx;
   return {
     threads: ort.wasm.numThreads ?? null, // what onnxruntime-web chose when the session was created
@@ -66,6 +82,34 @@ async function loadTransformersJs({ model, dtype, wasmPaths, localModelPath, dev
     gpu_renderer: null,
     software_renderer: false,
   };
+}
+
+const spent = { tokenise: 0, model: 0 };
+
+function timed(phase, fn) {
+  const t = performance.now();
+  const out = fn();
+  if (out && typeof out.then === 'function') return out.finally(() => (spent[phase] += performance.now() - t));
+  spent[phase] += performance.now() - t;
+  return out;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Where one answer's time goes (medians, ms): tokenising, the model calls, the rest (tensors, decoding, glue). */
+async function phases({ question, context, runs = 5 }) {
+  if (!state.instrument?.()) return { error: 'cannot instrument this system' };
+  const rows = [];
+  await state.answer(question, context);
+  for (let i = 0; i < runs; i++) {
+    spent.tokenise = 0;
+    spent.model = 0;
+    const t = performance.now();
+    await state.answer(question, context);
+    const total = performance.now() - t;
+    rows.push({ total, tokenise: spent.tokenise, model: spent.model, rest: total - spent.tokenise - spent.model });
+  }
+  return Object.fromEntries(['total', 'tokenise', 'model', 'rest'].map((k) => [k, median(rows.map((r) => r[k]))]));
 }
 
 async function load(req) {
@@ -93,7 +137,7 @@ async function answer({ question, context, warmup = 0, runs = 1 }) {
 
 async function call(op, req) {
   try {
-    const ops = { load, answer, dispose: async () => (state.dispose ? (await state.dispose(), {}) : {}) };
+    const ops = { load, answer, phases, dispose: async () => (state.dispose ? (await state.dispose(), {}) : {}) };
     if (!(op in ops)) throw new Error(`unknown op ${JSON.stringify(op)}; ops: ${Object.keys(ops).join(', ')}`);
     return { ok: true, ...(await ops[op](req ?? {})) };
   } catch (err) {

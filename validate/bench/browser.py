@@ -159,10 +159,17 @@ def notes(entries: list[dict[str, Any]]) -> list[str]:
             continue
         d = e.get("details", {})
         versions = ", ".join(f"{k} {v}" for k, v in d.get("versions", {}).items() if v)
+        threads = d.get("threads") if d.get("threads") is not None else "- (TF.js wasm: no thread setting)"
         line = (
-            f"  {e['id']}: {d.get('threads')} thread(s), {d.get('threads_source')}; "
+            f"  {e['id']}: {threads} thread(s), {d.get('threads_source')}; "
             f"cross-origin isolated {d.get('cross_origin_isolated')}; {versions}"
         )
+        ph = e.get("phases_ms") or {}
+        if "total" in ph:
+            line += (
+                f"; one short answer's {ph['total']:.1f} ms (median, instrumented): tokenise {ph['tokenise']:.1f}, "
+                f"model {ph['model']:.1f}, rest {ph['rest']:.1f}"
+            )
         if d.get("software_renderer"):
             line += f"; software renderer ({d.get('gpu_renderer')}): not representative of a GPU"
         out.append(line)

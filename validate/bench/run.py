@@ -49,6 +49,7 @@ class CpuWatch:
         busy, own, wall = _busy_seconds(), _own_seconds(), time.perf_counter()
         other = (busy - self._start[0]) - (own - self._start[1])
         capacity = (wall - self._start[2]) * (psutil.cpu_count() or 1)
+        self.other_seconds, self.capacity = other, capacity
         self.other_share = max(0.0, other / capacity) if capacity > 0 else 0.0
 
 
@@ -142,12 +143,11 @@ def run_benchmark(
 
     entries: list[dict[str, Any]] = []
     chosen = [s for s in SYSTEMS.values() if systems is None or s.id in systems or s.id == "pipeline"]
-    if not browser:
-        chosen = [s for s in chosen if s.language != "browser"]
     web: list[str] = []
     for n, system in enumerate(chosen, start=1):
         tag = f"[{n}/{len(chosen)}] {system.id} ({system.runtime})"
-        reason = unavailable_reason(system, manifest, root)
+        skipped = "not asked for (--no-browser)" if system.language == "browser" and not browser else None
+        reason = skipped or unavailable_reason(system, manifest, root)
         if reason:
             progress(f"{tag}: not available: {reason}")
             entries.append({"id": system.id, "system": system.as_dict(), "status": "unavailable", "reason": reason})
