@@ -126,6 +126,7 @@ def run(
             proc.wait()
         finally:
             killer.cancel()
+            _kill_group(proc)  # whatever the driver left behind (a Chromium of a driver that died) goes with it
         if time.monotonic() - started > timeout:
             progress(f"    the browser driver was killed after {timeout:.0f} s")
         err.seek(0)

@@ -166,6 +166,8 @@ def run_benchmark(
 
     if web:
         progress(f"[browser] {', '.join(web)} in headless Chromium, one fresh browser each ...")
+        if idle_wait:
+            wait_idle(idle_wait, progress)
         with CpuWatch() as watch:
             got = browser_bench.run(web, root, jobs, protocol, timeout, progress)
         for sid in web:
