@@ -4,9 +4,10 @@ Only a directory whose report passed and whose files still match their manifest 
 packaged (publish.checks). The package holds the formats asked for (``--formats``; default every
 shippable one: TF.js float32 and float16, ONNX float32 and int8, the SavedModel for tfjs-node), the
 tokenizer files, a trimmed manifest (checked by the JS client before every load), the JS library of
-qaport's ``js/`` folder at the same paths, byte for byte: ``client/`` (QAClient), ``core/qa.mjs``
-(windowing/decoding), ``core/models.mjs`` and ``node/runtimes.mjs`` (model loading): the code the validation ran is
-the code that ships (publish.contents).
+qaport's ``js/`` folder at the same paths, byte for byte: ``client/`` (QAClient: a Node.js entry and a
+browser entry, chosen by the ``exports`` conditions), ``core/`` (tokenizer, windowing/decoding, model contract),
+``node/runtimes.mjs`` and ``browser/runtimes.mjs`` (model loading): the code the validation ran is the code
+that ships (publish.contents).
 
 The tarball is listed in DIR/manifest.json like every other file (``files``, so ``verify_files`` and
 validation keep accepting the directory) and described under the top-level ``npm`` key (name,

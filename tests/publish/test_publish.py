@@ -523,6 +523,105 @@ def answers_tfjs_node(published: dict[str, Any], client_tfjs_node: Path) -> dict
     return _answer_all(published, client_tfjs_node, TFJS_NODE_COMBOS)
 
 
+# A web app built from the packed tarball: installed from npm with a real bundler, the package's own
+# qaport-web-assets for the model and wasm files, served on 127.0.0.1 and run in headless Chromium.
+WEB_APP = """\
+import { QAClient, QAError, IntegrityError, DecodeError } from '%(name)s';
+
+async function answerAll(combos, items) {
+  const out = {};
+  for (const [runtime, quantized, backend] of combos) {
+    const qa = await QAClient.fromOptions({ runtime, quantized, backend });
+    const single = [];
+    for (const { question, context } of items) single.push(await qa.predict(question, context));
+    const batch = await qa.predictBatch(items);
+    out[`${qa.info.format}@${qa.info.runtimeId}`] = { info: qa.info, single, batch };
+    await qa.dispose();
+  }
+  return out;
+}
+
+async function errorOf(options, question, context) {
+  try {
+    const qa = await QAClient.fromOptions(options);
+    try {
+      if (question !== null) await qa.predict(question, context);
+    } finally {
+      await qa.dispose();
+    }
+    return null;
+  } catch (err) {
+    const kind = [QAError, IntegrityError, DecodeError].find((k) => err instanceof k);
+    return { name: err.name, message: err.message, kind: kind?.name ?? null };
+  }
+}
+
+globalThis.qaportApp = { answerAll, errorOf };
+"""
+WEB_COMBOS = [["onnx", False, "wasm"], ["onnx", True, "wasm"], ["tfjs", False, "wasm"]]
+WEB_EXPECTED = {"onnx@onnxruntime-web": "float32", "onnx-int8@onnxruntime-web": "int8", "tfjs@tfjs-wasm-web": "float32"}
+# What a web developer runs (the package README says the same): bundle for browsers, code split per runtime.
+ESBUILD_ARGS = (
+    "--bundle",
+    "--format=esm",
+    "--splitting",
+    "--platform=browser",
+    "--outdir=public",
+    "--log-level=warning",
+)
+
+
+@pytest.fixture(scope="module")
+def web_app(published: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tarball = published["root"] / published["manifest"]["npm"]["tarball"]
+    esbuild = json.loads((ROOT / "js" / "package.json").read_text())["devDependencies"]["esbuild"]
+    project = _project(tmp_path_factory.mktemp("web") / "app", str(tarball), f"esbuild@{esbuild}")
+    (project / "app.js").write_text(WEB_APP % {"name": published["manifest"]["npm"]["name"]})
+    _npm(["exec", "--", "qaport-web-assets", "public"], project)
+    proc = subprocess.run(
+        [str(project / "node_modules" / ".bin" / "esbuild"), "app.js", *ESBUILD_ARGS],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    (project / "public" / "index.html").write_text(
+        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>qa app</title>'
+        '<script type="module" src="app.js"></script>\n'
+    )
+    return project
+
+
+@pytest.fixture(scope="module")
+def web_answers(published: dict[str, Any], web_app: Path) -> dict[str, Any]:
+    from validate.browser import browser_unavailable, find_chromium
+
+    problem = browser_unavailable()
+    if problem:
+        pytest.fail(f"the bundled web app cannot run: {problem}")
+    items = [{"question": q.question, "context": q.context} for q in published["questions"]]
+    super_bowl = next(i for i in items if "Super Bowl 50" in i["context"])
+    errors = [
+        {"name": "tampered", "options": {"runtime": "onnx", "quantized": True}, "tamper": "onnx/model_quantized.onnx"},
+        {"name": "savedmodel", "options": {"runtime": "savedmodel"}},
+        {"name": "no_model", "options": {"modelUrl": "missing/"}},
+        {"name": "bad_backend", "options": {"runtime": "onnx", "backend": "webgl"}},
+        # about 900 words: the question alone fills the 384-token window
+        {"name": "long_question", "options": {}, "question": "why " * 900 + "?", "context": super_bowl["context"]},
+        {"name": "not_text", "options": {}, "question": 42, "context": super_bowl["context"]},
+    ]
+    job = web_app / "job.json"
+    job.write_text(json.dumps({"combos": WEB_COMBOS, "items": items, "errors": errors}))
+    out = web_app / "out.json"
+    cmd = ["node", str(ROOT / "tests" / "publish" / "js" / "web_app.mjs"), "--browser", str(find_chromium())]
+    cmd += ["--public", str(web_app / "public"), "--job", str(job), "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return dict(json.loads(out.read_text()))
+
+
 def _utf16_slice(text: str, a: int, b: int) -> str:
     return text.encode("utf-16-le")[2 * a : 2 * b].decode("utf-16-le")
 
@@ -557,6 +656,44 @@ def test_installed_package_with_tfjs_node_answers_like_python(
     for got in answers_tfjs_node.values():
         assert got["info"]["backend"] == "tensorflow" and got["info"]["versions"]["libtensorflow"]
     _check_answers(published, reference, answers_tfjs_node, TFJS_NODE_EXPECTED)
+
+
+@pytest.mark.tf
+@pytest.mark.node
+@pytest.mark.slow
+@needs_node
+def test_bundled_web_app_answers_like_python(
+    published: dict[str, Any], reference: list[dict[str, Any]], web_answers: dict[str, Any]
+) -> None:
+    """The packed tarball in a web app: esbuild picks the browser entry, the app serves the model and the
+    runtimes' wasm itself (no other origin is asked), and onnxruntime-web and TF.js wasm answer as Python."""
+    assert web_answers["offOrigin"] == [], web_answers["offOrigin"]
+    assert web_answers["isolated"] is True
+    requested = web_answers["requested"]
+    assert "/model/manifest.json" in requested and "/model/onnx/model.onnx" in requested
+    assert any(p.startswith("/qaport-wasm/ort/") for p in requested)
+    assert any(p.startswith("/qaport-wasm/tfjs/") for p in requested)
+    answers = web_answers["answers"]
+    assert set(answers) == set(WEB_EXPECTED), sorted(answers)
+    for got in answers.values():
+        assert got["info"]["crossOriginIsolated"] is True and got["info"]["modelUrl"].endswith("/model/")
+    assert answers["onnx@onnxruntime-web"]["info"]["threads"] == 2 or os.cpu_count() != 2
+    _check_answers(published, reference, answers, WEB_EXPECTED)
+    errors = web_answers["errors"]
+    assert errors["tampered"]["kind"] == "IntegrityError", errors["tampered"]
+    assert "onnx/model_quantized.onnx does not match its manifest checksum" in errors["tampered"]["message"]
+    assert (
+        errors["savedmodel"]["kind"] == "QAError"
+        and "runtime must be one of onnx, tfjs" in errors["savedmodel"]["message"]
+    )
+    assert errors["no_model"]["kind"] == "QAError" and "HTTP 404" in errors["no_model"]["message"]
+    assert errors["bad_backend"]["kind"] == "QAError" and "wasm, webgpu" in errors["bad_backend"]["message"]
+    assert errors["long_question"]["kind"] == "DecodeError", errors["long_question"]
+    assert errors["not_text"]["kind"] == "QAError" and "question must be a string" in errors["not_text"]["message"]
+    # and the page keeps answering afterwards
+    (after,) = web_answers["after"].values()
+    first = reference[0]["answer"]
+    assert (after["single"][0]["text"], after["single"][0]["start"]) == (first.text, first.start)
 
 
 def _check_answers(
