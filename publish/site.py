@@ -26,12 +26,13 @@ from typing import Any
 
 from qaport.boundary import entry_point
 from qaport.errors import QaportError, UsageError
-from qaport.manifest import ManifestError, load_manifest, safe_relative, sha256_file
+from qaport.manifest import ManifestError, load_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 JS_DIR = ROOT / "js"
 WEB_DIR = JS_DIR / "web"
 NODE_MODULES = JS_DIR / "node_modules"
+WEB_ASSETS = JS_DIR / "client" / "web-assets.js"  # the npm package's qaport-web-assets
 BROWSER_RUNTIMES = ("onnx", "tfjs")  # client_formats keys a browser runs (savedmodel is Node.js only)
 PAGES = {"demo.html": "index.html", "proof.html": "proof.html", "site.css": "site.css"}
 MARKER = "site.json"  # every built site has it; an existing OUT without it is not replaced
@@ -150,31 +151,22 @@ def _load_inputs(src: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return manifest, report
 
 
-def _copy_checked(src: Path, entry: dict[str, Any], dest_root: Path) -> None:
-    rel = entry["path"]
-    source = safe_relative(src, rel)
-    if not source.is_file():
-        msg = f"{src} lists {rel} in manifest.json but the file is missing; convert again"
-        raise SiteError(msg)
-    if source.stat().st_size != entry["size"] or sha256_file(source) != entry["sha256"]:
-        msg = f"{src / rel} differs from its sha256 in manifest.json (changed after conversion); convert again"
-        raise SiteError(msg)
-    dest = dest_root / rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, dest)
-
-
-def _runtime_wasm() -> dict[str, list[Path]]:
-    ort = sorted((NODE_MODULES / "onnxruntime-web" / "dist").glob("ort-wasm-simd-threaded*"))
-    ort = [p for p in ort if p.suffix in (".mjs", ".wasm")]
-    tfjs = sorted((NODE_MODULES / "@tensorflow" / "tfjs-backend-wasm" / "dist").glob("tfjs-backend-wasm*.wasm"))
-    if not ort or len(tfjs) != 3:
-        msg = (
-            f"the runtimes' wasm files are not in {NODE_MODULES} (onnxruntime-web: {len(ort)}, "
-            f"tfjs-backend-wasm: {len(tfjs)} of 3); install them: cd js && npm ci --ignore-scripts (nox -s demo does)"
-        )
-        raise SiteError(msg)
-    return {"ort": ort, "tfjs": tfjs}
+def _web_assets(src: Path, dest: Path) -> None:
+    """The model and the runtimes' wasm files, copied by the npm package's own ``qaport-web-assets``
+    (js/client/web-assets.js): the site serves exactly what a web app using the package serves."""
+    proc = subprocess.run(
+        [_node(), str(WEB_ASSETS), str(dest), "--model-dir", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
+        msg = tail[0].removeprefix("ERROR: ")
+        if "is not installed" in msg:
+            msg += " (cd js && npm ci --ignore-scripts; nox -s demo does)"
+        raise SiteError(f"copying the model and wasm files (js/client/web-assets.js): {msg}")
 
 
 def _node() -> str:
@@ -232,19 +224,11 @@ def build_site(src: Path, out: Path | None = None, progress: Any = None) -> Path
     if not choices:
         msg = f"{src} has no format a browser runs (onnx, tfjs in manifest.json's client_formats); convert with them"
         raise SiteError(msg)
-    wasm = _runtime_wasm()
     with _staging(out) as tmp:
         entries = model_files(manifest, choices)
         say(f"model: {len(entries)} files of {', '.join(dict.fromkeys(c['format'] for c in choices))}")
-        (tmp / "model").mkdir()
-        shutil.copyfile(src / "manifest.json", tmp / "model" / "manifest.json")
-        for entry in entries:
-            _copy_checked(src, entry, tmp / "model")
+        _web_assets(src, tmp)
         shutil.copyfile(src / "report.json", tmp / "report.json")
-        for kind, files in wasm.items():
-            (tmp / "qaport-wasm" / kind).mkdir(parents=True)
-            for f in files:
-                shutil.copyfile(f, tmp / "qaport-wasm" / kind / f.name)
         for name, dest in PAGES.items():
             shutil.copyfile(WEB_DIR / name, tmp / dest)
         say("bundling the pages (esbuild)")

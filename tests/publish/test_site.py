@@ -126,7 +126,10 @@ def test_site_builds_and_the_demo_answers_as_python_in_headless_chromium(validat
         "tfjs-backend-wasm-threaded-simd.wasm",
         "tfjs-backend-wasm.wasm",
     ]
-    assert (out / "qaport-wasm" / "ort" / "ort-wasm-simd-threaded.wasm").is_file()
+    # the default build's pair (wasm) and the WebGPU build's, as the npm package's qaport-web-assets copies them
+    assert sorted(p.name for p in (out / "qaport-wasm" / "ort").iterdir()) == [
+        f"ort-wasm-simd-threaded.{kind}.{ext}" for kind in ("asyncify", "jsep") for ext in ("mjs", "wasm")
+    ]
     for page in ["index.html", "proof.html"]:
         html = (out / page).read_text()
         assert "http://" not in html and "https://" not in html and 'src="/' not in html and 'href="/' not in html
