@@ -51,7 +51,7 @@ async function buildPage() {
     },
   };
   await esbuild.build({
-    entryPoints: { bench_page: path.join(HERE, 'bench_page.mjs') },
+    entryPoints: { bench_page: path.join(HERE, 'bench_page.mjs'), bench_levers_page: path.join(HERE, 'bench_levers_page.mjs') },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -66,7 +66,32 @@ async function buildPage() {
     path.join(dir, 'index.html'),
     '<!doctype html><meta charset="utf-8"><title>qaport bench</title><link rel="icon" href="data:,"><script type="module" src="./bench_page.js"></script>\n',
   );
+  fs.writeFileSync(
+    path.join(dir, 'levers.html'),
+    '<!doctype html><meta charset="utf-8"><title>qaport bench levers</title><link rel="icon" href="data:,"><script type="module" src="./bench_levers_page.js"></script>\n',
+  );
   return dir;
+}
+
+/** The levers page in a fresh Chromium: model calls alone, variants interleaved round by round. */
+async function runLevers(levers, job, ctx) {
+  const out = [];
+  for (const threads of levers.threads ?? [1, 2]) {
+    const chromium = await startChromium(job.browser, { log });
+    try {
+      const page = await chromium.browser.newPage();
+      await page.setRequestInterception(true);
+      page.on('request', (req) => (req.url().startsWith(`${ctx.server.origin}/`) ? req.continue() : req.abort('blockedbyclient')));
+      await page.goto(`${ctx.server.url}levers.html`, { waitUntil: 'load', timeout: 60_000 });
+      await page.waitForFunction(() => globalThis.qaportBenchLevers !== undefined, { timeout: 60_000 });
+      const reply = await page.evaluate((r) => globalThis.qaportBenchLevers.call('measure', r), { ...levers, threads });
+      if (!reply.ok) throw new Error(`${reply.error} (${reply.stack})`);
+      out.push({ threads, ...reply });
+    } finally {
+      await chromium.close();
+    }
+  }
+  return out;
 }
 
 /** transformers.js' own onnxruntime-web (its dependency, nested when it differs from ours), and its version. */
@@ -224,6 +249,13 @@ async function main() {
         send({ event: 'system', id: system.id, ...(await runSystem(system, job, ctx)) });
       } catch (err) {
         send({ event: 'system', id: system.id, status: 'failed', reason: String(err?.message ?? err).split('\n')[0].slice(0, 600) });
+      }
+    }
+    if (job.levers) {
+      try {
+        send({ event: 'levers', status: 'ok', runs: await runLevers(job.levers, job, ctx) });
+      } catch (err) {
+        send({ event: 'levers', status: 'failed', reason: String(err?.message ?? err).split('\n')[0].slice(0, 600) });
       }
     }
   } finally {

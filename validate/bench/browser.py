@@ -74,15 +74,24 @@ def run(
     protocol: dict[str, Any],
     timeout: float,
     progress: Any,
-) -> dict[str, dict[str, Any]]:
-    """Run the browser systems in one driver process; a result per id (status ok or failed)."""
+    levers: bool = True,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Run the browser systems in one driver process: a result per id (status ok or failed), and the levers.
+
+    The levers (``js/browser/bench_levers_page.mjs``): the model call alone on the short question's token
+    count, per onnxruntime-web build and version (qaport's and transformers.js' own), file, graph
+    optimisation level and thread count, the variants interleaved round by round in one page.
+    """
     from validate.browser import find_chromium
 
     node = shutil.which("node")
     chromium = find_chromium()
     if node is None or chromium is None:
         reason = "node is not on PATH" if node is None else "no Chromium"
-        return {sid: {"status": "failed", "reason": reason} for sid in system_ids}
+        return {sid: {"status": "failed", "reason": reason} for sid in system_ids}, {
+            "status": "failed",
+            "reason": reason,
+        }
     job = {
         "dir": str(root.resolve()),
         "browser": str(chromium),
@@ -90,6 +99,12 @@ def run(
         "questions": questions,
         "protocol": protocol,
     }
+    files = [MODEL_FILE[p] for p in ("int8", "fp32") if (root / MODEL_FILE[p]).is_file()]
+    if levers and files and (JS_DIR / "node_modules" / PACKAGE / "package.json").is_file():
+        short = [q for q in questions if q["class"] == "short"]
+        tokens = _tokens(root, short[0]) if short else 200
+        job["levers"] = {"files": files, "tokens": tokens, "rounds": 15, "threads": [1, 2]}
+    lever_result: dict[str, Any] = {"status": "unavailable", "reason": "not run (no ONNX file or no transformers.js)"}
     results: dict[str, dict[str, Any]] = {}
     started = time.monotonic()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
@@ -118,6 +133,10 @@ def run(
                     msg.pop("event")
                     results[sid] = msg
                     progress(f"    {sid}: {_brief(msg)}")
+                elif msg.get("event") == "levers":
+                    msg.pop("event")
+                    lever_result = msg
+                    progress(f"    levers: {msg.get('status')} {msg.get('reason', '')}")
                 elif msg.get("event") == "error":
                     progress(f"    browser driver failed: {msg.get('error')}")
             proc.wait(timeout=60)
@@ -133,7 +152,60 @@ def run(
         tail = " | ".join(line for line in err.read().strip().splitlines()[-4:] if "Chromium Chrome/" not in line)
     for sid in system_ids:
         results.setdefault(sid, {"status": "failed", "reason": f"the browser driver gave no result; stderr: {tail}"})
-    return results
+    if "levers" in job and lever_result.get("status") == "unavailable":
+        lever_result = {"status": "failed", "reason": f"the browser driver gave no levers; stderr: {tail}"}
+    return results, lever_result
+
+
+def _tokens(root: Path, question: dict[str, Any]) -> int:
+    """The short question's token count (its one window), so the levers run what the rows ran."""
+    from tokenizers import Tokenizer
+
+    from qaport import decode
+
+    enc = decode.encode(Tokenizer.from_file(str(root / "tokenizer.json")), question["question"], question["context"])
+    return len(enc.windows[0].input_ids)
+
+
+def lever_lines(levers: dict[str, Any]) -> list[str]:
+    """The printed browser levers: model call alone, median ms, per build, file, level and threads."""
+    if levers.get("status") != "ok":
+        return [f"  browser levers not measured: {levers.get('reason', 'not run')}"]
+    out = []
+    for run_ in levers["runs"]:
+        by: dict[tuple[str, str], list[str]] = {}
+        for v in run_["variants"]:
+            key = (f"{v['build']} {v['version']}", v["file"].removeprefix("onnx/"))
+            by.setdefault(key, []).append(f"{v['graph_optimization']} {v['median_ms']:.1f}")
+        out.append(
+            f"  model call alone, {run_['tokens']} tokens, {run_['threads']} thread(s), {run_['rounds']} rounds "
+            "interleaved in one page (median ms, graph optimisation all / disabled):"
+        )
+        out += [f"    {build}, {file}: {', '.join(cells)}" for (build, file), cells in by.items()]
+    return out
+
+
+def lever_summary(levers: dict[str, Any], precision: str) -> str | None:
+    """One sentence for a missed target: the same file's model call, qaport's onnxruntime-web vs transformers.js'."""
+    if levers.get("status") != "ok":
+        return None
+    file = MODEL_FILE["int8" if precision == "int8" else "fp32"]
+    parts = []
+    for run_ in levers["runs"]:
+        cell = {v["build"]: v for v in run_["variants"] if v["file"] == file and v["graph_optimization"] == "all"}
+        ours = cell.get("qaport ort-web (default build)")
+        theirs = cell.get("transformers.js' ort-web (webgpu build)")
+        if ours and theirs:
+            parts.append(
+                f"{run_['threads']} thread(s): qaport's onnxruntime-web {ours['version']} {ours['median_ms']:.1f} ms "
+                f"vs transformers.js' {theirs['version']} {theirs['median_ms']:.1f} ms"
+            )
+    if not parts:
+        return None
+    return (
+        f"the model call alone on {file} ({levers['runs'][0]['tokens']} tokens, interleaved in one page, graph "
+        f"optimisation all): " + "; ".join(parts)
+    )
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

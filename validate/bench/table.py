@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from validate.bench.analysis import CLASSES
+from validate.bench.browser import lever_lines as browser_lever_lines
 from validate.bench.browser import notes as browser_notes
 from validate.bench.run import BUSY_SHARE
 from validate.bench.systems import SYSTEMS
@@ -181,6 +182,7 @@ def render(report: dict[str, Any]) -> str:
             "",
             "browser rows (headless Chromium on this machine, one fresh browser per row; timed in the page):",
             *web,
+            *browser_lever_lines(report.get("browser_levers", {})),
         ]
     caveat = " (from contended measurements: not reliable)" if report["machine"].get("contended") else ""
     lines += ["", f"targets:{caveat}"]

@@ -250,7 +250,9 @@ def _same_text(a: dict[str, Any], b: dict[str, Any], qids: list[str]) -> tuple[i
     return same, len(both)
 
 
-def _browser_vs_transformers_js(entries: list[dict[str, Any]], precision: str) -> dict[str, Any]:
+def _browser_vs_transformers_js(
+    entries: list[dict[str, Any]], precision: str, browser_levers: dict[str, Any]
+) -> dict[str, Any]:
     """qaport's fastest browser path of a precision against transformers.js in the same browser, short texts."""
     tag = "fp32" if precision == "float32" else "q8"
     name = (
@@ -314,11 +316,18 @@ def _browser_vs_transformers_js(entries: list[dict[str, Any]], precision: str) -
                 f"at transformers.js' own thread count ({threads[peer['id']]}) qaport's {one['id']} takes "
                 f"{one['latency']['short']['p50_ms']:.1f} ms ({theirs / one['latency']['short']['p50_ms']:.2f}x)"
             )
-        why.append(
-            "versions: qaport onnxruntime-web "
-            f"{best.get('details', {}).get('versions', {}).get('onnxruntime-web')}, transformers.js' "
-            f"{peer.get('details', {}).get('versions', {}).get('onnxruntime-web')}"
-        )
+        ph, peer_ph = best.get("phases_ms") or {}, peer.get("phases_ms") or {}
+        if "total" in ph and "total" in peer_ph:
+            why.append(
+                f"one short answer, instrumented (median ms): {best['id']} tokenise {ph['tokenise']:.1f}, model "
+                f"{ph['model']:.1f}, rest {ph['rest']:.1f}; {peer['id']} tokenise {peer_ph['tokenise']:.1f}, model "
+                f"{peer_ph['model']:.1f}, rest {peer_ph['rest']:.1f}"
+            )
+        from validate.bench.browser import lever_summary
+
+        lever = lever_summary(browser_levers, precision)
+        if lever:
+            why.append(lever)
     if not answers_ok:
         why.append(f"answers differ where the rules agree: {rules.get('differences')}")
     if why:
@@ -334,6 +343,7 @@ def judge(
     levers: dict[str, Any],
     peaks: dict[str, float],
     phases: dict[str, Any] | None = None,
+    browser_levers: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     phases = phases or {}
     base = next((e for e in entries if e["id"] == BASELINE and e.get("status") == "ok"), None)
@@ -357,7 +367,7 @@ def judge(
     if "short" in classes:
         out += [_vs_transformers_js(entries, p, phases) for p in ("float32", "int8")]
         if any(SYSTEMS[e["id"]].language == "browser" for e in entries):
-            out += [_browser_vs_transformers_js(entries, p) for p in ("float32", "int8")]
+            out += [_browser_vs_transformers_js(entries, p, browser_levers or {}) for p in ("float32", "int8")]
     for cls in classes:
         post = _passing(entries, cls, "node", (POST_SYSTEM,))
         out.append(
