@@ -97,6 +97,27 @@ async function runLevers(levers, job, ctx) {
   return out;
 }
 
+/** One more round of a system: times pooled, answers checked equal, phases of the median round kept. */
+function merge(prev, next) {
+  if (!prev) return { ...next, phases_rounds: [next.phases_ms] };
+  const out = { ...prev };
+  for (const [qid, ts] of Object.entries(next.times_ms)) out.times_ms[qid] = [...(out.times_ms[qid] ?? []), ...ts];
+  for (const [qid, a] of Object.entries(next.answers)) {
+    const before = prev.answers[qid];
+    if (before && (before.text !== a.text || before.start !== a.start)) {
+      out.answers_changed = [...(out.answers_changed ?? []), { id: qid, before: before.text, after: a.text }];
+    }
+  }
+  for (const [cls, plan] of Object.entries(next.runs)) out.runs[cls] = { ...plan, runs: (out.runs[cls]?.runs ?? 0) + plan.runs };
+  out.peak_rss_bytes = Math.max(prev.peak_rss_bytes, next.peak_rss_bytes);
+  out.cpu_seconds = prev.cpu_seconds + next.cpu_seconds;
+  out.wall_seconds = prev.wall_seconds + next.wall_seconds;
+  out.phases_rounds = [...prev.phases_rounds, next.phases_ms];
+  const ok = out.phases_rounds.filter((p) => p && typeof p.total === 'number').sort((a, b) => a.total - b.total);
+  out.phases_ms = ok.length ? ok[Math.floor((ok.length - 1) / 2)] : next.phases_ms;
+  return out;
+}
+
 /** transformers.js' own onnxruntime-web (its dependency, nested when it differs from ours), and its version. */
 function transformersOrt() {
   const tjsDir = path.join(JS_DIR, 'node_modules', ...TJS.split('/'));
@@ -257,13 +278,23 @@ async function main() {
   const server = await serve(mounts, { log: () => {} });
   const ctx = { server, modelName, tjsOrt };
   try {
-    for (const system of job.systems) {
-      try {
-        send({ event: 'system', id: system.id, ...(await runSystem(system, job, ctx)) });
-      } catch (err) {
-        send({ event: 'system', id: system.id, status: 'failed', reason: String(err?.message ?? err).split('\n')[0].slice(0, 600) });
+    // Rounds: every system once per round, in reverse order every other round, times pooled, so that a
+    // machine that gets busier or quieter during the run weighs on every system alike.
+    const rounds = Math.max(1, Math.floor(Number(job.rounds ?? 1)));
+    const merged = {};
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? job.systems : [...job.systems].reverse();
+      for (const system of order) {
+        if (merged[system.id]?.status === 'failed') continue;
+        try {
+          merged[system.id] = merge(merged[system.id], await runSystem(system, job, ctx));
+        } catch (err) {
+          merged[system.id] = { status: 'failed', reason: String(err?.message ?? err).split('\n')[0].slice(0, 600) };
+        }
+        send({ event: 'progress', id: system.id, round: r + 1, rounds, status: merged[system.id].status });
       }
     }
+    for (const system of job.systems) send({ event: 'system', id: system.id, ...merged[system.id], rounds });
     if (job.levers) {
       try {
         send({ event: 'levers', status: 'ok', runs: await runLevers(job.levers, job, ctx) });

@@ -2,16 +2,19 @@
 // thing at a time on the same ONNX file and the same input, interleaved round by round in one page (so
 // a busy machine slows every variant alike). js/browser/bench.mjs bundles and drives it.
 //
-// Variants: qaport's onnxruntime-web (js/node_modules, the default build qaport's client imports, and
-// its webgpu build, which transformers.js imports), transformers.js' own onnxruntime-web (nested under
+// Variants: qaport's onnxruntime-web (js/node_modules: the default build qaport's client imports, which
+// loads the JSEP wasm; the wasm-only build, plain wasm; the webgpu build, asyncify wasm, which
+// transformers.js imports), transformers.js' own onnxruntime-web (nested under
 // @huggingface/transformers), each at 1 and 2 threads where it can, with qaport's session options.
 
 import * as ortQaport from 'onnxruntime-web';
+import * as ortQaportWasmBuild from 'onnxruntime-web/wasm';
 import * as ortQaportWebgpuBuild from 'onnxruntime-web/webgpu';
 import * as ortTjs from '../node_modules/@huggingface/transformers/node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs';
 
 const BUILDS = {
   'qaport ort-web (default build)': { ort: ortQaport, wasm: 'qaport-wasm/ort/' },
+  'qaport ort-web (wasm-only build)': { ort: ortQaportWasmBuild, wasm: 'qaport-wasm/ort/' },
   'qaport ort-web (webgpu build)': { ort: ortQaportWebgpuBuild, wasm: 'qaport-wasm/ort/' },
   "transformers.js' ort-web (webgpu build)": { ort: ortTjs, wasm: 'tjs-wasm/' },
 };

@@ -98,6 +98,7 @@ def run(
         "systems": [{"id": sid, **SPECS[sid]} for sid in system_ids],
         "questions": questions,
         "protocol": protocol,
+        "rounds": int(protocol.get("browser_rounds", 1)),
     }
     files = [MODEL_FILE[p] for p in ("int8", "fp32") if (root / MODEL_FILE[p]).is_file()]
     if levers and files and (JS_DIR / "node_modules" / PACKAGE / "package.json").is_file():
@@ -133,6 +134,8 @@ def run(
                     msg.pop("event")
                     results[sid] = msg
                     progress(f"    {sid}: {_brief(msg)}")
+                elif msg.get("event") == "progress":
+                    progress(f"    {msg['id']}: round {msg['round']}/{msg['rounds']} {msg['status']}")
                 elif msg.get("event") == "levers":
                     msg.pop("event")
                     lever_result = msg
@@ -243,6 +246,10 @@ def notes(entries: list[dict[str, Any]]) -> list[str]:
                 f"; one short answer's {ph['total']:.1f} ms (median, instrumented): tokenise {ph['tokenise']:.1f}, "
                 f"model {ph['model']:.1f}, rest {ph['rest']:.1f}"
             )
+        if e.get("rounds"):
+            line += f"; {e['rounds']} rounds (fresh Chromium each), times pooled"
+        if e.get("answers_changed"):
+            line += f"; WARNING: answers changed between rounds: {e['answers_changed']}"
         if d.get("software_renderer"):
             line += f"; software renderer ({d.get('gpu_renderer')}): not representative of a GPU"
         out.append(line)

@@ -37,10 +37,15 @@ class Protocol:
     min_runs: int  # per question, at least, however slow the system
     budget_s: float  # per system and text class: slower systems get fewer runs
     lever_runs: int
+    browser_rounds: int  # browser rows: every system once per round (fresh Chromium each), times pooled
 
 
-FULL = Protocol(short_questions=6, long_questions=3, warmup=2, runs=10, min_runs=3, budget_s=35.0, lever_runs=10)
-QUICK = Protocol(short_questions=2, long_questions=1, warmup=1, runs=3, min_runs=2, budget_s=8.0, lever_runs=3)
+FULL = Protocol(
+    short_questions=6, long_questions=3, warmup=2, runs=10, min_runs=3, budget_s=35.0, lever_runs=10, browser_rounds=3
+)
+QUICK = Protocol(
+    short_questions=2, long_questions=1, warmup=1, runs=3, min_runs=2, budget_s=8.0, lever_runs=3, browser_rounds=2
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
