@@ -177,12 +177,20 @@ def _load_dir(path: Path, *, kind: str, spec: str, name: str) -> LoadedModel:
     model_class = getattr(transformers, arch.qa_class)
     try:
         tokenizer = tokenizer_class.from_pretrained(str(path))
-    except (OSError, ValueError, TypeError) as exc:
+    except Exception as exc:  # the Rust `tokenizers` raises a bare Exception for a damaged tokenizer.json
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         files = {"wordpiece": "vocab.txt", "bpe": "vocab.json and merges.txt", "sentencepiece": "spiece.model"}
-        msg = (
-            f"cannot load the tokenizer in {path} ({first}); expected tokenizer.json or {files[arch.tokenizer_family]}"
-        )
+        if type(exc) is Exception and (path / "tokenizer.json").is_file():
+            msg = (
+                f"{path / 'tokenizer.json'} is not a tokenizer file `tokenizers` can read ({first}); "
+                "re-save it with the model (tokenizer.save_pretrained) or remove it to use "
+                f"{files[arch.tokenizer_family]}"
+            )
+        else:
+            msg = (
+                f"cannot load the tokenizer in {path} ({first}); "
+                f"expected tokenizer.json or {files[arch.tokenizer_family]}"
+            )
         raise ModelSourceError(msg) from exc
     vocab = len(tokenizer)
     if vocab != config.get("vocab_size"):

@@ -43,6 +43,8 @@ def bad_checkpoints(tmp_path_factory: pytest.TempPathFactory, word_tokenizer) ->
     weights.write_bytes(np.random.default_rng(0).bytes(weights.stat().st_size))
     (variant("empty-h5") / "tf_model.h5").write_bytes(b"")
     (variant("config-not-json") / "config.json").write_text('{"model_type": "distilbert", ')
+    # cut short as a new user found it (2026-12-05): the Rust tokenizer's bare Exception used to escape
+    (variant("tokenizer-json-truncated") / "tokenizer.json").write_text('{"version": "1.0", "model": {"type": "WordPie')
     safetensors = variant("truncated-safetensors")
     import tensorflow as tf
     from transformers import TFDistilBertForQuestionAnswering
@@ -64,6 +66,7 @@ BAD_MODELS = {
     "garbage-h5": r"weights file .*tf_model\.h5 is unreadable \(truncated or corrupt\?\)",
     "empty-h5": r"weights file .*tf_model\.h5 is empty; re-save the checkpoint",
     "config-not-json": r"config\.json is not valid JSON",
+    "tokenizer-json-truncated": r"tokenizer\.json is not a tokenizer file `tokenizers` can read \(EOF while parsing",
     "truncated-safetensors": r"model\.safetensors is unreadable \(truncated or corrupt\?\)",
     "a-file": r"is a file; pass the checkpoint directory that holds config\.json",
 }
