@@ -87,6 +87,18 @@ def _options(report: dict[str, Any]) -> str:
     return ", ".join(given) if given else "none (every default)"
 
 
+def _refused(report: dict[str, Any]) -> list[str]:
+    """Questions that could not be windowed: how many, and each id with why (not validated, not scored)."""
+    refused = report.get("refused") or []
+    if not refused:
+        return []
+    lines = [f"{len(refused)} of {report['examples'].get('asked', '?')} questions refused (cannot be windowed):"]
+    lines += [f"- `{r['id']}`: {r['reason']}" for r in refused[:20]]
+    if len(refused) > 20:
+        lines.append(f"- ... and {len(refused) - 20} more (report.json `refused`)")
+    return [*lines, ""]
+
+
 def markdown(report: dict[str, Any]) -> str:
     sources = ", ".join(f"{k}: {v}" for k, v in report["examples"]["sources"].items())
     scored = report.get("scored_examples")
@@ -96,6 +108,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Result: **{'PASSED' if report['passed'] else 'FAILED'}** - model `{report['model']}`, "
         f"{report['examples']['count']} questions ({sources}).",
         "",
+        *_refused(report),
         f"Options that change the verdict: {_options(report)}.",
         "",
         "| format | runtime | status | logits start / end: max · p99 · mean abs diff | "

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from qaport import decode
+from qaport.errors import UsageError
 from qaport.manifest import check_entries, load_manifest, unlisted_files
 
 # The runtime vocabulary, which runtimes prove each format (TARGETS) and which runtimes.mjs loader a
@@ -441,6 +442,34 @@ def prepare(
     return prepared, entry
 
 
+def refuse_unwindowable(
+    root: Path, examples: list[Example], latency_sets: dict[str, list[int]], scored: list[int] | None
+) -> tuple[list[Example], dict[str, list[int]], list[int] | None, list[dict[str, str]]]:
+    """Questions that cannot be windowed (the question alone fills the window) are refused one by one,
+    with their id and why; the rest are validated. Latency sets and scored indices follow the kept ones."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+    keep: list[int] = []
+    refused: list[dict[str, str]] = []
+    for i, ex in enumerate(examples):
+        try:
+            decode.encode(tokenizer, ex.question, ex.context)
+        except decode.DecodeError as exc:
+            refused.append({"id": ex.id, "reason": str(exc)})
+        else:
+            keep.append(i)
+    if not refused:
+        return examples, latency_sets, scored, refused
+    if not keep:
+        msg = f"no question of the examples can be windowed (the first, {refused[0]['id']}: {refused[0]['reason']})"
+        raise UsageError(msg)
+    new = {old: n for n, old in enumerate(keep)}
+    latency = {k: [new[i] for i in v if i in new] for k, v in latency_sets.items()}
+    kept_scored = None if scored is None else [new[i] for i in scored if i in new]
+    return [examples[i] for i in keep], latency, kept_scored, refused
+
+
 def validate_dir(
     root: Path,
     examples: list[Example],
@@ -458,6 +487,8 @@ def validate_dir(
     format_problems = {name: check_entries(root, rec.get("files", [])) for name, rec in manifest["formats"].items()}
     targets, excluded = select_targets(manifest, settings)
     entries = []
+    asked = len(examples)
+    refused: list[dict[str, str]] = []
     reference: dict[str, Any] = {"id": "keras@tf-keras", "status": "not_run"}
     scored_count = 0
     if shared_problems:
@@ -466,6 +497,9 @@ def validate_dir(
         entries = [_not_loaded(t, manifest, reason) for t in targets]
     else:
         progress(f"checksums of {root} checked")
+        examples, latency_sets, scored, refused = refuse_unwindowable(root, examples, latency_sets, scored)
+        for r in refused:
+            progress(f"refused question {r['id']}: {r['reason']}")
         prepared, reference = prepare(root, manifest, examples, latency_sets, settings, progress, scored)
         scored_count = sum(1 for ex in prepared.scored if ex.has_gold)  # questions EM/F1 are over
         for n, target in enumerate(targets, start=1):
@@ -496,7 +530,9 @@ def validate_dir(
             "processor": platform.machine(),
             "python": platform.python_version(),
         },
-        "examples": {"count": len(examples), "sources": sources},
+        # count: the questions validated; refused: those that cannot be windowed, each with its id and why
+        "examples": {"count": len(examples), "asked": asked, "refused": len(refused), "sources": sources},
+        "refused": refused,
         "tolerances": {
             "atol": {**compare.DEFAULT_ATOL, **settings.atol},
             "agreement": {**compare.DEFAULT_AGREEMENT, **settings.agreement},

@@ -70,6 +70,33 @@ def test_bad_examples_file_is_one_line_naming_the_entry(artifacts: Path, tmp_pat
 
 
 @pytest.mark.tf
+def test_a_question_that_cannot_be_windowed_is_refused_alone(artifacts: Path, tmp_path: Path) -> None:
+    """About 900 words of question: refused by id with the reason; the other questions are validated."""
+    root = copy_artifacts(artifacts, tmp_path / "art")
+    context = "The Tigers beat the Lions 24-10 in Paris in 1999. Maria Lindqvist founded Northwind Labs in 2003."
+    rows = [
+        {"id": "ok-1", "question": "Who beat the Lions?", "context": context},
+        {"id": "too-long", "question": " ".join(["why"] * 900) + "?", "context": context},
+        {"id": "ok-2", "question": "Who founded Northwind Labs?", "context": context},
+    ]
+    path = tmp_path / "examples.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fast = ("--only", "onnx@onnxruntime", "--warmup", "0", "--runs-short", "1", "--runs-long", "1")
+    proc = run_cli("validate", str(root), "--examples", str(path), *fast, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    report = json.loads((root / "report.json").read_text())
+    assert [r["id"] for r in report["refused"]] == ["too-long"]
+    assert "the question must leave room for context" in report["refused"][0]["reason"]
+    assert report["examples"]["refused"] == 1 and report["examples"]["asked"] == report["examples"]["count"] + 1
+    (target,) = [t for t in report["targets"] if t["status"] != "not_run"]
+    assert target["answers"]["agree"] + target["answers"]["tie"] == report["examples"]["count"]
+    md = (root / "report.md").read_text()
+    assert "1 of " in md and "questions refused (cannot be windowed)" in md and "`too-long`" in md
+    assert "refused question too-long: cannot window" in proc.stdout + proc.stderr
+
+
+@pytest.mark.tf
 @pytest.mark.node
 def test_missing_file_fails_validation_naming_it(artifacts: Path, tmp_path: Path) -> None:
     root = copy_artifacts(artifacts, tmp_path / "m")
