@@ -194,6 +194,9 @@ def test_quick_benchmark_on_the_default_model(default_artifacts: Path, tmp_path:
             assert {"tokenise", "tensors", "run", "copy", "decode", "total"} <= set(phases["short"]), phases
             assert phases["call_8_tokens_ms"] > 0 and phases["windows"]["batched_ms"] > 0
         assert "Node.js phases" in proc.stdout and "transformers-js-q8" in proc.stdout
+    if report["browser_levers"]["status"] == "ok":  # the browser rows ran (Chromium here): their levers too
+        builds = {v["build"] for run in report["browser_levers"]["runs"] for v in run["variants"]}
+        assert "transformers.js' ort-web (webgpu build)" in builds and "model call alone" in proc.stdout
     for lever in ("padding", "batching", "threads", "opt_level", "int8", "fusions", "profile_384", "caching"):
         assert lever in report["levers"], lever
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -215,13 +218,13 @@ def test_slow_systems_get_fewer_runs_but_never_fewer_than_two() -> None:
 def test_every_benchmarked_format_path_is_a_validation_target() -> None:
     """The bench links to formats through the registry: a system is a target validation proves."""
     from qaport.registry import FORMATS, RUNTIMES
-    from validate.bench.systems import TJS_RUNTIME, _target
+    from validate.bench.systems import TJS_RUNTIME, WEB_TJS_RUNTIME, _target
 
     for s in SYSTEMS.values():
         if s.format is None:
             continue
         assert s.precision == FORMATS[s.format].precision, s.id
-        if s.runtime != TJS_RUNTIME:
+        if s.runtime not in (TJS_RUNTIME, WEB_TJS_RUNTIME):  # the transformers.js peers are not our targets
             assert s.runtime in FORMATS[s.format].validated_in, s.id
             assert s.language == RUNTIMES[s.runtime].language, s.id
     with pytest.raises(ValueError, match=r"onnx@tfjs-wasm is not a validation target"):

@@ -29,6 +29,7 @@ def test_browser_rows_answer_like_python_and_print_the_target(default_artifacts:
     out = tmp_path / "bench.json"
     systems = ",".join(("onnx", "onnx-int8", *WEB))
     args = ("validate.bench", "--dir", str(default_artifacts), "--quick", "--systems", systems, "--out", str(out))
+    args += ("--no-browser-levers",)  # about 30 s; test_bench.py's quick run covers them
     proc = run_cli(*args, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     report = json.loads(out.read_text())
@@ -69,3 +70,4 @@ def test_browser_rows_answer_like_python_and_print_the_target(default_artifacts:
         assert f"{'MET   ' if t['met'] else 'MISSED'} {name}: {t['achieved']}" in proc.stdout
         assert t["met"] or t["why"]
     assert "browser rows (headless Chromium" in proc.stdout
+    assert report["browser_levers"]["status"] == "unavailable" and "browser levers not measured" in proc.stdout

@@ -105,7 +105,8 @@ def run(
         short = [q for q in questions if q["class"] == "short"]
         tokens = _tokens(root, short[0]) if short else 200
         job["levers"] = {"files": files, "tokens": tokens, "rounds": 15, "threads": [1, 2]}
-    lever_result: dict[str, Any] = {"status": "unavailable", "reason": "not run (no ONNX file or no transformers.js)"}
+    why_not = "not asked for (--no-browser-levers)" if not levers else "not run (no ONNX file or no transformers.js)"
+    lever_result: dict[str, Any] = {"status": "unavailable", "reason": why_not}
     results: dict[str, dict[str, Any]] = {}
     started = time.monotonic()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:

@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="the browser rows: qaport's browser client and transformers.js in headless Chromium (default: on)",
     )
+    p.add_argument(
+        "--browser-levers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with the browser rows, the model call alone per onnxruntime-web build, file and threads (about 30 s)",
+    )
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds before one system's worker is killed")
     p.add_argument(
         "--wait-idle",
@@ -186,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         progress=progress,
         idle_wait=args.wait_idle,
         browser=args.browser,
+        browser_levers=args.browser_levers,
     )
     report["seconds"] = time.perf_counter() - started
     from qaport.manifest import write_json_atomic

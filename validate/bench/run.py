@@ -125,6 +125,7 @@ def run_benchmark(
     progress: Any,
     idle_wait: float = 0.0,
     browser: bool = True,
+    browser_levers: bool = True,
 ) -> dict[str, Any]:
     manifest = load_manifest(root)
     arch = flops.Architecture.from_config(manifest["source"]["config"])
@@ -142,7 +143,7 @@ def run_benchmark(
     )
 
     entries: list[dict[str, Any]] = []
-    browser_levers: dict[str, Any] = {"status": "unavailable", "reason": "no browser system ran"}
+    web_levers: dict[str, Any] = {"status": "unavailable", "reason": "no browser system ran"}
     chosen = [s for s in SYSTEMS.values() if systems is None or s.id in systems or s.id == "pipeline"]
     web: list[str] = []
     for n, system in enumerate(chosen, start=1):
@@ -170,7 +171,7 @@ def run_benchmark(
         if idle_wait:
             wait_idle(idle_wait, progress)
         with CpuWatch() as watch:
-            got, browser_levers = browser_bench.run(web, root, jobs, protocol, timeout, progress)
+            got, web_levers = browser_bench.run(web, root, jobs, protocol, timeout, progress, levers=browser_levers)
         for sid in web:
             entries.append(
                 {"id": sid, "system": SYSTEMS[sid].as_dict(), **got[sid], "other_cpu_share": watch.other_share}
@@ -242,13 +243,13 @@ def run_benchmark(
         "systems": entries,
         "levers": levers,
         "node_levers": node,
-        "browser_levers": browser_levers,
+        "browser_levers": web_levers,
         "targets": targets.judge(
             entries,
             levers if levers.get("status") == "ok" else {},
             peaks,
             node.get("systems", {}) if node.get("status") == "ok" else {},
-            browser_levers,
+            web_levers,
         ),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
