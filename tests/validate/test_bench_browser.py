@@ -29,7 +29,6 @@ def test_browser_rows_answer_like_python_and_print_the_target(default_artifacts:
     out = tmp_path / "bench.json"
     systems = ",".join(("onnx", "onnx-int8", *WEB))
     args = ("validate.bench", "--dir", str(default_artifacts), "--quick", "--systems", systems, "--out", str(out))
-    args += ("--no-browser-levers",)  # about 30 s; test_bench.py's quick run covers them
     proc = run_cli(*args, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     report = json.loads(out.read_text())
@@ -70,4 +69,7 @@ def test_browser_rows_answer_like_python_and_print_the_target(default_artifacts:
         assert f"{'MET   ' if t['met'] else 'MISSED'} {name}: {t['achieved']}" in proc.stdout
         assert t["met"] or t["why"]
     assert "browser rows (headless Chromium" in proc.stdout
-    assert report["browser_levers"]["status"] == "unavailable" and "browser levers not measured" in proc.stdout
+    # the levers page: the model call alone per onnxruntime-web build (qaport's and transformers.js' own)
+    assert report["browser_levers"]["status"] == "ok", report["browser_levers"]
+    builds = {v["build"] for run in report["browser_levers"]["runs"] for v in run["variants"]}
+    assert "transformers.js' ort-web (webgpu build)" in builds and "model call alone" in proc.stdout
