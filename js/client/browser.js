@@ -17,7 +17,7 @@
 // headers), one thread otherwise. Model loading is ../browser/runtimes.mjs, the code qaport's browser
 // validation ran in headless Chromium.
 
-import { COMMON_OPTIONS, MANIFEST, QAClientBase, clientParts, commonOptions, inputDtypesOf, loadTokenizer, manifestEntries, parseManifest, pickFormat } from './qaclient.js';
+import { COMMON_OPTIONS, MANIFEST, QAClientBase, show, clientParts, commonOptions, inputDtypesOf, loadTokenizer, manifestEntries, parseManifest, pickFormat } from './qaclient.js';
 import { QAError, WEB_BACKENDS, fetchFiles, loadRuntime } from '../browser/runtimes.mjs';
 
 export { DecodeError, IntegrityError, MANIFEST, MAX_ANSWER_LEN, MAX_LENGTH, QAError, STRIDE } from './qaclient.js';
@@ -36,12 +36,12 @@ function pageUrl() {
 /** A URL option resolved against the page, as a directory URL (trailing slash). */
 function directoryUrl(value, what) {
   if (value instanceof URL) value = value.href;
-  if (typeof value !== 'string' || value === '') throw new QAError(`${what} must be a URL (a string), got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value === '') throw new QAError(`${what} must be a URL (a string), got ${show(value)}`);
   let url;
   try {
     url = new URL(value, pageUrl());
   } catch {
-    throw new QAError(`${what} ${JSON.stringify(value)} is not a URL (relative URLs need a page to resolve against)`);
+    throw new QAError(`${what} ${show(value)} is not a URL (relative URLs need a page to resolve against)`);
   }
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url.href;
@@ -69,7 +69,7 @@ export class QAClient extends QAClientBase {
     const { runtime, quantized, backend, settings } = commonOptions(options, { known: OPTIONS, runtimes: RUNTIMES, backends: WEB_BACKENDS, defaultBackend: () => 'wasm' });
     const { modelUrl = DEFAULT_MODEL_URL, wasmPaths = DEFAULT_WASM_PATHS, threads = null } = options;
     const fetchImpl = globalThis.fetch?.bind(globalThis);
-    if (threads !== null && (!Number.isInteger(threads) || threads < 1)) throw new QAError(`threads must be an integer >= 1, got ${JSON.stringify(threads)}`);
+    if (threads !== null && (!Number.isInteger(threads) || threads < 1)) throw new QAError(`threads must be an integer >= 1, got ${show(threads)}`);
     if (typeof fetchImpl !== 'function') throw new QAError('no fetch() in this environment: the browser entry runs in browsers (Node.js imports index.js)');
     const base = directoryUrl(modelUrl, 'modelUrl');
     const wasm = directoryUrl(wasmPaths, 'wasmPaths');

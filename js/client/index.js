@@ -20,7 +20,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-import { COMMON_OPTIONS, MANIFEST, QAClientBase, clientParts, commonOptions, loadTokenizer, manifestEntries, parseManifest, pickFormat } from './qaclient.js';
+import { COMMON_OPTIONS, MANIFEST, QAClientBase, show, clientParts, commonOptions, loadTokenizer, manifestEntries, parseManifest, pickFormat } from './qaclient.js';
 import { IntegrityError, QAError, TFJS_BACKENDS, TFJS_NODE, hasPackage, loadRuntime } from '../node/runtimes.mjs';
 
 export { DecodeError, IntegrityError, MANIFEST, MAX_ANSWER_LEN, MAX_LENGTH, QAError, STRIDE } from './qaclient.js';
@@ -132,7 +132,7 @@ export class QAClient extends QAClientBase {
   static async fromOptions(options = {}) {
     const { runtime, quantized, backend, settings } = commonOptions(options, { known: OPTIONS, runtimes: RUNTIMES, backends: BACKENDS, defaultBackend });
     const { modelDir = PACKAGE_MODEL_DIR } = options;
-    if (typeof modelDir !== 'string' || modelDir === '') throw new QAError(`modelDir must be a directory path (a string), got ${JSON.stringify(modelDir)}`);
+    if (typeof modelDir !== 'string' || modelDir === '') throw new QAError(`modelDir must be a directory path (a string), got ${show(modelDir)}`);
     const dir = path.resolve(modelDir);
     const manifest = readManifest(dir);
     const { format, record } = pickFormat(manifest, runtime, quantized, dir, RUNTIMES);

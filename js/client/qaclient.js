@@ -79,13 +79,30 @@ export function manifestEntries(manifest, record) {
   return entries;
 }
 
+/**
+ * A caller's value, shown in an error message: never throws (JSON.stringify throws on a BigInt, a template
+ * string on a Symbol), never long.
+ */
+export function show(value) {
+  let out;
+  try {
+    if (typeof value === 'bigint') out = `${value}n`;
+    else if (typeof value === 'symbol' || typeof value === 'function') out = `a ${typeof value}`;
+    else if (typeof value === 'number' || value === undefined) out = String(value);
+    else out = JSON.stringify(value) ?? Object.prototype.toString.call(value);
+  } catch {
+    out = Object.prototype.toString.call(value);
+  }
+  return out.length > 80 ? `${out.slice(0, 77)}...` : out;
+}
+
 export function checkText(value, what) {
   if (typeof value !== 'string') throw new QAError(`${what} must be a string, got ${value === null ? 'null' : typeof value}`);
   return value;
 }
 
 export function positiveInt(value, what, min = 1) {
-  if (!Number.isInteger(value) || value < min) throw new QAError(`${what} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min) throw new QAError(`${what} must be an integer >= ${min}, got ${show(value)}`);
   return value;
 }
 
@@ -106,14 +123,14 @@ export function commonOptions(options, { known, runtimes, backends, defaultBacke
     maxLength = qa.MAX_LENGTH,
     stride = qa.STRIDE,
   } = options;
-  if (!runtimes.includes(runtime)) throw new QAError(`runtime must be one of ${runtimes.join(', ')}; got ${JSON.stringify(runtime)}`);
-  if (typeof quantized !== 'boolean') throw new QAError(`quantized must be true or false, got ${JSON.stringify(quantized)}`);
+  if (!runtimes.includes(runtime)) throw new QAError(`runtime must be one of ${runtimes.join(', ')}; got ${show(runtime)}`);
+  if (typeof quantized !== 'boolean') throw new QAError(`quantized must be true or false, got ${show(quantized)}`);
   const allowed = backends[runtime] ?? [];
   if (backend !== undefined && !allowed.includes(backend)) {
     throw new QAError(
       allowed.length > 1
-        ? `backend for runtime '${runtime}' must be one of ${allowed.join(', ')}, got ${JSON.stringify(backend)}`
-        : `backend does not apply to runtime '${runtime}' here; got ${JSON.stringify(backend)}`,
+        ? `backend for runtime '${runtime}' must be one of ${allowed.join(', ')}, got ${show(backend)}`
+        : `backend does not apply to runtime '${runtime}' here; got ${show(backend)}`,
     );
   }
   const settings = {
@@ -122,7 +139,7 @@ export function commonOptions(options, { known, runtimes, backends, defaultBacke
     maxLength: positiveInt(maxLength, 'maxLength', 8),
     stride: positiveInt(stride, 'stride', 0),
   };
-  if (settings.stride >= settings.maxLength) throw new QAError(`stride (${stride}) must be smaller than maxLength (${maxLength})`);
+  if (settings.stride >= settings.maxLength) throw new QAError(`stride (${show(stride)}) must be smaller than maxLength (${show(maxLength)})`);
   return { runtime, quantized, backend: backend ?? defaultBackend(runtime), settings };
 }
 
@@ -132,7 +149,7 @@ function predictOptions(options) {
   const unknown = Object.keys(options).filter((k) => !PREDICT_OPTIONS.includes(k));
   if (unknown.length) throw new QAError(`unknown predict option ${unknown.join(', ')}; options: ${PREDICT_OPTIONS.join(', ')}`);
   const { topK = 1, handleImpossibleAnswer = false } = options;
-  if (typeof handleImpossibleAnswer !== 'boolean') throw new QAError(`handleImpossibleAnswer must be true or false, got ${JSON.stringify(handleImpossibleAnswer)}`);
+  if (typeof handleImpossibleAnswer !== 'boolean') throw new QAError(`handleImpossibleAnswer must be true or false, got ${show(handleImpossibleAnswer)}`);
   return { topK: positiveInt(topK, 'topK'), handleImpossibleAnswer };
 }
 
