@@ -3,7 +3,8 @@
 It sets the environment the toolchain needs before TensorFlow is imported, keeps native libraries'
 chatter (TensorFlow's CUDA probe, grappler, absl, onnxruntime) out of the console and in a log file,
 turns every :class:`~qaport.errors.QaportError` into one ``ERROR ...`` line and its exit code, and
-turns Ctrl-C into exit code 130 with a line saying what was left untouched.
+turns Ctrl-C into exit code 130 with a line saying what was left untouched. Any other exception is a bug:
+its traceback is printed, then one line saying so and what to attach to a report (exit 1).
 
 Native code writes to file descriptor 2 directly, so the log takes fd 2 while Python's ``sys.stderr``
 keeps the console: tracebacks, ``ERROR`` lines and argparse usage still reach the user.
@@ -19,6 +20,7 @@ import os
 import signal
 import sys
 import tempfile
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -110,6 +112,16 @@ def entry_point(name: str, *, interrupted: str = "interrupted") -> Callable[[Mai
                     if log is not None and exc.exit_code == 1:
                         print(f"(library output of this run: {log})", file=sys.stderr)
                     return exc.exit_code
+                except Exception as exc:  # an unexpected exception is a bug: show it whole, say where to report
+                    traceback.print_exc(file=sys.stderr)
+                    attach = f" and {log}" if log is not None else ""
+                    what = f"{name} stopped on an unexpected {type(exc).__name__}"
+                    print(
+                        f"BUG: {what}; this is a qaport bug, not your input: please report it as an issue "
+                        f"of the qaport repository with the command, this traceback{attach}",
+                        file=sys.stderr,
+                    )
+                    return 1
 
         return run
 

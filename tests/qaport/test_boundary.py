@@ -83,6 +83,10 @@ def test_a_bug_still_shows_its_traceback(tmp_path: Path) -> None:
     proc = _probe(tmp_path, "crash")
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "RuntimeError: an unexpected bug" in proc.stderr
+    # ... and one line after it saying it is a bug and where to report it, with the log to attach
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("BUG: ") and "unexpected RuntimeError" in last and "report it as an issue" in last, last
+    assert "qaport-logs" in last or "QAPORT_LOG_DIR" in last or ".log" in last, last
 
 
 def test_every_entry_point_uses_the_boundary() -> None:
