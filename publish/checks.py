@@ -90,12 +90,17 @@ def load_report(root: Path) -> dict[str, Any]:
         raise PublishRefused(msg)
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         msg = f"{path} is not valid JSON ({exc}); re-run python -m validate {root}"
         raise PublishRefused(msg) from exc
-    if not isinstance(report, dict):
-        msg = f"{path} is not a qaport report; re-run python -m validate {root}"
+    targets = report.get("targets") if isinstance(report, dict) else None
+    if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
+        msg = f"{path} is not a qaport report (no list of targets); re-run python -m validate {root}"
         raise PublishRefused(msg)
+    for t in targets:  # the fields the checks read, with their types
+        if not isinstance(t.get("id", ""), str) or not isinstance(t.get("answers", {}), dict):
+            msg = f"{path} has a target of the wrong shape ({json.dumps(t)[:80]}); re-run python -m validate {root}"
+            raise PublishRefused(msg)
     return report
 
 

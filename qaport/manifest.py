@@ -84,20 +84,80 @@ def safe_relative(root: Path, rel: str) -> Path:
     return full
 
 
+# A real manifest is tens of kilobytes; a huge one is damage, refused before it is read into memory.
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+
+def _shape_problem(doc: Any) -> str | None:  # noqa: PLR0911 (one return per problem, the first found)
+    """What makes a parsed manifest unusable (wrong shape or types), or None."""
+    if not isinstance(doc, dict):
+        return f"is a JSON {type(doc).__name__}, not an object"
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        return f"has schema_version {doc.get('schema_version')!r}; this qaport reads {SCHEMA_VERSION}"
+    if not isinstance(doc.get("source"), dict):
+        return "has no 'source' object"
+    if not isinstance(doc.get("formats"), dict):
+        return "has no 'formats' object"
+    lists = [("files", doc.get("files", []))]
+    for name, rec in doc["formats"].items():
+        if not isinstance(rec, dict) or not isinstance(rec.get("files"), list):
+            return f"has a format {name!r} without a 'files' list"
+        if not isinstance(rec.get("main_file"), str):
+            return f"has a format {name!r} without a 'main_file' path"
+        lists.append((f"formats.{name}.files", rec["files"]))
+    for where, entries in lists:
+        if not isinstance(entries, list):
+            return f"has a '{where}' that is not a list"
+        for entry in entries:
+            ok = (
+                isinstance(entry, dict)
+                and isinstance(entry.get("path"), str)
+                and entry["path"] != ""
+                and type(entry.get("size")) is int
+                and entry["size"] >= 0
+                and isinstance(entry.get("sha256"), str)
+                and len(entry["sha256"]) == 64
+            )
+            if not ok:
+                return f"has an entry in '{where}' without a path, size and sha256: {json.dumps(entry)[:100]}"
+    client = doc.get("client_formats", {})
+    if not isinstance(client, dict) or not all(isinstance(v, dict) for v in client.values()):
+        return "has a 'client_formats' that is not an object of objects"
+    return None
+
+
 def load_manifest(root: Path) -> dict[str, Any]:
+    """The directory's manifest, read and checked: one ManifestError naming the file for any damage
+    (missing, a symlink leaving the directory, huge, not UTF-8, not JSON, the wrong shape or types)."""
     path = root / MANIFEST
     if not path.is_file():
         msg = f"{root} has no {MANIFEST}; convert first: python -m convert --out {root}"
         raise ManifestError(msg)
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        msg = f"{path} is a symlink to {path.resolve()}, outside {root}; a manifest must be the directory's own file"
+        raise ManifestError(msg)
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        size = path.stat().st_size / 1e6
+        msg = f"{path} is {size:.0f} MB, not a manifest (at most {MAX_MANIFEST_BYTES >> 20} MB); convert again"
+        raise ManifestError(msg)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"{path} cannot be read ({exc.strerror or exc}); check its permissions"
+        raise ManifestError(msg) from exc
+    except UnicodeDecodeError as exc:
+        msg = f"{path} is not UTF-8 text (byte {exc.start}); it is damaged: convert again"
+        raise ManifestError(msg) from exc
     except json.JSONDecodeError as exc:
         msg = f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})"
         raise ManifestError(msg) from exc
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        msg = f"{path} has schema_version {doc.get('schema_version')!r}; this qaport reads {SCHEMA_VERSION}"
+    problem = _shape_problem(doc)
+    if problem is not None:
+        if problem.startswith("has schema_version"):
+            raise ManifestError(f"{path} {problem}")
+        msg = f"{path} {problem}; it is not a qaport manifest or it is damaged: convert again"
         raise ManifestError(msg)
-    return doc
+    return dict(doc)
 
 
 def model_inputs(doc: dict[str, Any]) -> tuple[str, ...]:

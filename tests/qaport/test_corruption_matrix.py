@@ -1,0 +1,135 @@
+"""The corruption matrix (issue 26): the files a command reads, each damaged every way, through the real CLI.
+
+Every case must end in one ``ERROR`` line naming the damaged file, exit 2, no traceback, and the directory
+exactly as it was (nothing written, nothing half-written). Seeded: ``QAPORT_MATRIX_SEED`` replays a run (the
+garbage bytes and the wrong-typed values are drawn from it); the number of cases is printed per command.
+Covered so far: an artifact directory's manifest.json (``validate``, ``publish``) and report.json (``publish``).
+Checkpoints (tests/convert/test_bad_checkpoints.py), examples files and model files (tests/validate/
+test_bad_files.py, test_validate.py) and the npm client's files (tests/publish/test_tampered_packages.py)
+have their own hand-picked cases; docs/reliability.md records what the matrix does not cover yet.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import copy_artifacts, error_lines, passed_report, run_cli, tree
+
+SEED = int(os.environ.get("QAPORT_MATRIX_SEED", "20261205"))
+HUGE = 40 * 1024 * 1024  # over the manifest's 16 MB cap; sparse, so it costs no disk
+WRONG = [None, 7, -1, 1.5, "x", "", [], {}, True, [1, 2], {"a": 1}]
+# the fields each file's readers rely on: replaced by a value of another type (valid JSON, wrong shape)
+MANIFEST_FIELDS = [
+    ("source",),
+    ("formats",),
+    ("files",),
+    ("client_formats",),
+    ("files", 0),
+    ("files", 0, "path"),
+    ("files", 0, "size"),
+    ("files", 0, "sha256"),
+    ("formats", "onnx"),
+    ("formats", "onnx", "files"),
+    ("formats", "onnx", "main_file"),
+    ("formats", "onnx", "files", 0, "size"),
+    ("client_formats", "onnx"),
+]
+REPORT_FIELDS = [("targets",), ("passed",), ("model",), ("targets", 0), ("targets", 0, "answers"), ("targets", 0, "id")]
+
+
+def _wrong_type(rng: random.Random, original: Any) -> Any:
+    return rng.choice([v for v in WRONG if type(v) is not type(original) and not (v in ("", 0) and not original)])
+
+
+def _set(doc: Any, path: tuple[Any, ...], value: Any) -> None:
+    for key in path[:-1]:
+        doc = doc[key]
+    doc[path[-1]] = value
+
+
+def _get(doc: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        doc = doc[key]
+    return doc
+
+
+def damages(data: bytes, fields: list[tuple[Any, ...]], rng: random.Random) -> Iterator[tuple[str, Any]]:
+    """(name, damage): bytes to write, None (delete), 'symlink' (to a file outside), 'huge'."""
+    yield "missing", None
+    yield "empty", b""
+    for frac in (0.1, 0.5, 0.9):
+        yield f"truncated-{int(frac * 100)}%", data[: int(len(data) * frac)]
+    yield "not-json", b"{'schema_version': 1,"
+    yield "json-list", b"[]"
+    yield "json-string", b'"manifest"'
+    yield "json-number", b"1"
+    yield "json-null", b"null"
+    doc = json.loads(data)
+    for path in fields:
+        bad = copy.deepcopy(doc)
+        _set(bad, path, _wrong_type(rng, _get(doc, path)))
+        yield f"wrong-type:{'.'.join(map(str, path))}", json.dumps(bad).encode()
+    yield "garbage", rng.randbytes(len(data))
+    yield "utf16", json.dumps(doc).encode("utf-16")
+    yield "symlink-outside", "symlink"
+    yield "huge", "huge"
+
+
+def _damage(target: Path, how: Any, outside: Path) -> None:
+    target.unlink()
+    if how is None:
+        return
+    if how == "symlink":
+        target.symlink_to(outside)
+    elif how == "huge":
+        with target.open("wb") as fh:
+            fh.truncate(HUGE)
+    else:
+        target.write_bytes(how)
+
+
+COMMANDS = {
+    # command: (argv after the directory, files it reads and their fields)
+    "publish": ((), {"manifest.json": MANIFEST_FIELDS, "report.json": REPORT_FIELDS}),
+    "validate": (("--only", "onnx@onnxruntime", "--limit", "1", "--warmup", "0"), {"manifest.json": MANIFEST_FIELDS}),
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_damage_is_one_error_line_exit_2_and_nothing_written(
+    command: str, artifacts: Path, tmp_path: Path
+) -> None:
+    rng = random.Random(f"{SEED}:{command}")
+    extra, files = COMMANDS[command]
+    root = copy_artifacts(artifacts, tmp_path / "art")
+    passed_report(root)  # publish reads a passed report; validate ignores and replaces it
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"schema_version": 1, "note": "a file outside the directory"}')
+    tried: Counter[str] = Counter()
+    failures = []
+    for rel, fields in files.items():
+        original = (root / rel).read_bytes()
+        for name, how in damages(original, fields, rng):
+            _damage(root / rel, how, outside)
+            before = tree(root)
+            proc = run_cli(command, str(root), *extra, timeout=300)
+            lines = error_lines(proc.stderr)
+            case = f"{command} {rel} {name}"
+            tried[rel] += 1
+            if proc.returncode != 2 or len(lines) != 1 or "Traceback" in proc.stderr or rel not in lines[0]:
+                failures.append(f"{case}: exit {proc.returncode}, {lines or proc.stderr.strip().splitlines()[-2:]}")
+            elif tree(root) != before:
+                failures.append(f"{case}: the directory changed")
+            (root / rel).unlink(missing_ok=True)
+            (root / rel).write_bytes(original)
+    print(f"\ncorruption matrix, seed {SEED}: {command}: {sum(tried.values())} cases ({dict(tried)})")
+    assert not failures, "\n".join(failures)
