@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-import { startChromium } from './chromium.mjs';
+import { processTree, startChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
 const require = createRequire(import.meta.url);
@@ -132,23 +132,9 @@ function transformersOrt() {
 function chromiumTree(rootPid) {
   // VmHWM summed over the Chromium process tree (as js/browser/runner.mjs reports it), and its CPU time
   // (utime + stime; Linux clock ticks, 100 per second)
-  const children = new Map();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(name));
-    } catch {
-      // ended meanwhile
-    }
-  }
   let total = 0;
   let ticks = 0;
-  const stack = [rootPid];
-  while (stack.length) {
-    const pid = stack.pop();
+  for (const pid of processTree(rootPid)) {
     try {
       total += Number(/^VmHWM:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -157,7 +143,6 @@ function chromiumTree(rootPid) {
     } catch {
       // gone
     }
-    stack.push(...(children.get(pid) ?? []));
   }
   return { peak: total, cpu_seconds: ticks / 100 };
 }

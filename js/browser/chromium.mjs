@@ -79,3 +79,27 @@ export async function startChromium(executable, { log }) {
   log(`browser runner: Chromium ${await browser.version()} (pid ${child.pid})`);
   return { browser, child, close };
 }
+
+/** The pids of a process and all its descendants, from Linux /proc (processes that end meanwhile drop out). */
+export function processTree(rootPid) {
+  const children = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(name));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const pids = [];
+  const stack = [rootPid];
+  while (stack.length) {
+    const pid = stack.pop();
+    pids.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return pids;
+}

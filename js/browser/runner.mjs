@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import { oneLine, parseFaults, protocolStdout, send, serveLines } from '../node/jsonlines.mjs';
-import { startChromium } from './chromium.mjs';
+import { processTree, startChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
 const require = createRequire(import.meta.url);
@@ -116,23 +116,9 @@ export async function buildPage() {
 /** Peak RSS of every process of the Chromium tree (VmHWM, Linux), summed; null elsewhere. */
 function chromiumPeakRss(rootPid) {
   try {
-    const children = new Map();
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (!children.has(ppid)) children.set(ppid, []);
-        children.get(ppid).push(Number(name));
-      } catch {
-        // the process ended meanwhile
-      }
-    }
     let total = 0;
     let current = 0;
-    const stack = [rootPid];
-    while (stack.length) {
-      const pid = stack.pop();
+    for (const pid of processTree(rootPid)) {
       try {
         const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
         total += Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024;
@@ -140,7 +126,6 @@ function chromiumPeakRss(rootPid) {
       } catch {
         // gone
       }
-      stack.push(...(children.get(pid) ?? []));
     }
     return { peak: total, current };
   } catch {
