@@ -120,7 +120,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=False, name="train-default-model")
 def train_default_model(session: nox.Session) -> None:
     """Rebuild the embedded default model (deterministic; --check compares with the committed one)."""
-    run(session, "-m", "convert.default_model.train", *session.posargs)
+    run(session, "-m", "convert.train_default", *session.posargs)
 
 
 @nox.session(python=False)
@@ -150,12 +150,12 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python=False, name="bench-convert")
 def bench_convert(session: nox.Session) -> None:
-    """Conversion time and peak memory, default and full size, vs the targets (python -m convert.bench)."""
-    run(session, "-m", "convert.bench", *session.posargs)
+    """Conversion time and peak memory, default and full size, vs the targets (python -m bench.conversion)."""
+    run(session, "-m", "bench.conversion", *session.posargs)
 
 
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
-    """Side-by-side latency of every runtime vs the transformers pipeline (python -m validate.bench)."""
+    """Side-by-side latency of every runtime vs the transformers pipeline (python -m bench)."""
     node_packages(session)
-    run(session, "-m", "validate.bench", *session.posargs)
+    run(session, "-m", "bench", *session.posargs)

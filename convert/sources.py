@@ -64,7 +64,7 @@ class LoadedModel:
 def load_model(spec: str | None = None, *, seed: int = 0) -> LoadedModel:
     """Resolve ``--model`` and load it; ``None`` means the embedded default."""
     if spec is None or spec == "default":
-        from convert.default_model import CHECKPOINT_DIR
+        from qaport.default_model import CHECKPOINT_DIR
 
         return _load_dir(CHECKPOINT_DIR, kind="default", spec="default", name="default")
     if spec.startswith(RANDOM_PREFIX):

@@ -14,7 +14,7 @@ Every tokenizer has exactly ``vocab_size`` entries (``len(tok) == vocab_size``),
 that never occur in text (``[unused0]``..., ``<unused0>``...), so it fits a model of that vocabulary.
 
 - ``wordpiece``: the embedded default model's cased WordPiece vocabulary
-  (convert/default_model/checkpoint/vocab.txt, 3,000 entries); ``lowercase=True`` lower-cases it (duplicates
+  (qaport/default_model/checkpoint/vocab.txt, 3,000 entries); ``lowercase=True`` lower-cases it (duplicates
   dropped, first kept) and lower-cases text, as bert-base-uncased does. ``[CLS] q [SEP] c [SEP]``.
 - ``bpe``: byte-level BPE trained on a fixed embedded text (the default model's held-out SQuAD file and
   the Super Bowl paragraph), RoBERTa's special tokens (``<s>``=0, ``<pad>``=1, ``</s>``=2, ``<unk>``=3,
@@ -55,7 +55,7 @@ class OfflineTokenizerError(ValueError):
 
 def training_text() -> list[str]:
     """The fixed embedded text the BPE and Unigram models are trained on (about 200 kB)."""
-    from convert.default_model import HELDOUT_PATH, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION
+    from qaport.default_model import HELDOUT_PATH, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION
 
     doc = json.loads(Path(HELDOUT_PATH).read_text(encoding="utf-8"))
     texts = [SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION]
@@ -102,7 +102,7 @@ def _check_room(family: str, learned: int, vocab_size: int) -> None:
 
 
 def _wordpiece(cls: Any, vocab_size: int, lowercase: bool) -> Any:
-    from convert.default_model import CHECKPOINT_DIR
+    from qaport.default_model import CHECKPOINT_DIR
 
     vocab = (CHECKPOINT_DIR / "vocab.txt").read_text(encoding="utf-8").splitlines()
     if lowercase:
@@ -182,7 +182,7 @@ def _unigram(cls: Any, vocab_size: int, lowercase: bool) -> Any:
 
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    from convert.default_model import CHECKPOINT_DIR
+    from qaport.default_model import CHECKPOINT_DIR
 
     words = (CHECKPOINT_DIR / "vocab.txt").read_text(encoding="utf-8").splitlines()
     names: list[str] = [*ALBERT_SPECIALS, "▁"]

@@ -102,13 +102,13 @@ def protocol_examples(kind: str, count: int, seed: int = 0, questions_per_contex
 
 
 def super_bowl_example() -> Example:
-    from convert.default_model import SUPER_BOWL_ANSWER, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION
+    from qaport.default_model import SUPER_BOWL_ANSWER, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION
 
     return Example("super-bowl-50", SUPER_BOWL_QUESTION, SUPER_BOWL_CONTEXT, [SUPER_BOWL_ANSWER])
 
 
 def heldout_examples(limit: int | None = None) -> list[Example]:
-    from convert.default_model import HELDOUT_PATH
+    from qaport.default_model import HELDOUT_PATH
 
     examples = load_examples(Path(HELDOUT_PATH))
     return examples[:limit] if limit else examples
@@ -123,7 +123,7 @@ UNICODE_SEED = 13
 
 
 def _paragraphs(seed: int) -> Iterator[tuple[str, list[tuple[str, str, int]]]]:
-    from convert.default_model.corpus import paragraphs
+    from qaport.default_model.corpus import paragraphs
 
     return paragraphs("heldout", f"heldout-{seed}")
 

@@ -1,4 +1,4 @@
-// The browser benchmark's driver (validate/bench/browser.py runs it): serves an artifact directory, the
+// The browser benchmark's driver (bench/browser.py runs it): serves an artifact directory, the
 // bench page (js/browser/bench_page.mjs, bundled by esbuild) and the runtimes' wasm files on 127.0.0.1
 // with COOP/COEP (so wasm gets threads), and times every browser system on the same questions, one fresh
 // headless Chromium per system (TF.js has one engine per page; onnxruntime-web's numThreads is global).
@@ -147,7 +147,7 @@ function chromiumTree(rootPid) {
   return { peak: total, cpu_seconds: ticks / 100 };
 }
 
-/** (warm-up, runs) per question, as validate/bench/worker.py's _runs: slow systems get fewer runs. */
+/** (warm-up, runs) per question, as bench/worker.py's _runs: slow systems get fewer runs. */
 function plannedRuns(firstMs, questions, proto) {
   const perCall = Math.max(firstMs, 1e-3) / 1000;
   const warmup = perCall < 1 ? Number(proto.warmup) : 1;

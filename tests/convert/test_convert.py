@@ -284,7 +284,7 @@ def test_onnx_memory_fix_leaves_the_graph_unchanged(tmp_path: Path, monkeypatch:
 
 def test_convert_bench_quick_reports_time_size_and_memory(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    res = run_cli("convert.bench", "--quick", "--json", str(out))
+    res = run_cli("bench.conversion", "--quick", "--json", str(out))
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     (run,) = json.loads(out.read_text())
     assert run["model"] == "default" and run["ok"]

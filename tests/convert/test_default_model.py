@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from convert.default_model import (
+from qaport.default_model import (
     CHECKPOINT_DIR,
     HELDOUT_PATH,
     SUPER_BOWL_ANSWER,
@@ -31,7 +31,7 @@ def test_heldout_is_squad_v11_with_500_questions() -> None:
 
 
 def _names(split: str) -> set[str]:
-    from convert.default_model.corpus import make_pools
+    from qaport.default_model.corpus import make_pools
 
     pools = make_pools(split)
     return set(pools.first + pools.last + pools.places + pools.words + pools.mascots)
@@ -48,8 +48,8 @@ def test_heldout_names_never_occur_in_training() -> None:
 
 
 def test_training_corpus_excludes_the_super_bowl_paragraph() -> None:
-    from convert.default_model.corpus import BANNED
-    from convert.default_model.train import build_corpus
+    from convert.train_default import build_corpus
+    from qaport.default_model.corpus import BANNED
 
     corpus = build_corpus(0, 2000, "train")
     text = " ".join(t + " " + " ".join(q for q, _, _ in qas) for t, qas in corpus)
@@ -76,7 +76,7 @@ def test_checkpoint_files_config_and_size() -> None:
 def test_corpus_is_seeded() -> None:
     import random
 
-    from convert.default_model.corpus import Generator, make_pools
+    from qaport.default_model.corpus import Generator, make_pools
 
     def sample(seed: str) -> list[tuple[str, list[tuple[str, str, int]]]]:
         gen = Generator(make_pools("train"), random.Random(seed))
@@ -87,7 +87,7 @@ def test_corpus_is_seeded() -> None:
 
 
 def test_heldout_file_is_what_the_generator_writes(tmp_path: Path) -> None:
-    from convert.default_model.train import build_corpus, write_squad
+    from convert.train_default import build_corpus, write_squad
 
     # what --check compares after a rebuild, checked here without training: the generator still writes it
     write_squad(build_corpus(1, 400, "heldout"), tmp_path / "heldout.json", 600)
@@ -97,7 +97,7 @@ def test_heldout_file_is_what_the_generator_writes(tmp_path: Path) -> None:
 def test_corpus_covers_every_question_kind() -> None:
     import random
 
-    from convert.default_model.corpus import Generator, make_pools
+    from qaport.default_model.corpus import Generator, make_pools
 
     gen = Generator(make_pools("train"), random.Random("kinds"))
     questions = [q for _ in range(300) for q, _, _ in gen.paragraph()[1]]
@@ -110,11 +110,11 @@ def test_importing_the_trainer_leaves_the_environment_alone() -> None:
     import subprocess
     import sys
 
-    from convert.default_model.train import TRAINING_ENV
+    from convert.train_default import TRAINING_ENV
 
     # set at import, oneDNN leaked into tensorflowjs' converter (started by later tests) and broke it
     env = {k: v for k, v in os.environ.items() if k not in TRAINING_ENV}
-    code = "import os, convert.default_model.train as t; print(sorted(set(t.TRAINING_ENV) & set(os.environ)))"
+    code = "import os, convert.train_default as t; print(sorted(set(t.TRAINING_ENV) & set(os.environ)))"
     proc = subprocess.run(
         [sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=120
     )
@@ -124,7 +124,7 @@ def test_importing_the_trainer_leaves_the_environment_alone() -> None:
 def test_batches_have_one_shape_per_bucket() -> None:
     import numpy as np
 
-    from convert.default_model.train import BUCKETS, batches
+    from convert.train_default import BUCKETS, batches
 
     rng = np.random.RandomState(0)
     lengths = rng.randint(20, 300, size=700)
@@ -146,7 +146,7 @@ def test_batches_have_one_shape_per_bucket() -> None:
 @pytest.fixture(scope="module")
 def scores() -> dict[str, Any]:
     """The committed checkpoint on the held-out set and the Super Bowl question (what train.py reports)."""
-    from convert.default_model.train import evaluate_checkpoint
+    from convert.train_default import evaluate_checkpoint
 
     return evaluate_checkpoint(CHECKPOINT_DIR, HELDOUT_PATH)
 
@@ -173,11 +173,11 @@ def test_same_seed_same_weights(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from convert.default_model.train import TRAINING_ENV, weights_equal
+    from convert.train_default import TRAINING_ENV, weights_equal
 
     def tiny(out: Path, seed: int) -> None:
         # one process per run, as for a real rebuild (Keras numbers its models within a process)
-        code = "from pathlib import Path; from convert.default_model.train import train; "
+        code = "from pathlib import Path; from convert.train_default import train; "
         code += f"train(Path({str(out)!r}), {seed}, paragraphs=60, epochs=1, batch_tokens=1024, log=lambda _: None)"
         env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", **TRAINING_ENV}
         proc = subprocess.run(
@@ -209,7 +209,7 @@ def test_killed_training_leaves_the_committed_model_alone(tmp_path: Path) -> Non
     cmd = [
         sys.executable,
         "-m",
-        "convert.default_model.train",
+        "convert.train_default",
         "--out",
         str(out),
         "--paragraphs",
@@ -238,7 +238,7 @@ def test_weight_decay_covers_only_the_weight_matrices_and_block_layer_norms() ->
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     from transformers import DistilBertConfig, TFDistilBertForQuestionAnswering
 
-    from convert.default_model.train import make_optimizer
+    from convert.train_default import make_optimizer
 
     model = TFDistilBertForQuestionAnswering(
         DistilBertConfig(vocab_size=50, dim=16, n_layers=1, n_heads=2, hidden_dim=32, max_position_embeddings=64)
@@ -260,7 +260,7 @@ def test_weight_decay_covers_only_the_weight_matrices_and_block_layer_norms() ->
 
 
 def test_dev_set_is_separate_from_the_heldout_set(tmp_path: Path) -> None:
-    from convert.default_model.train import write_dev_set
+    from convert.train_default import write_dev_set
 
     assert write_dev_set(tmp_path / "dev.json") >= 500
     contexts = [

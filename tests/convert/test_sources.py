@@ -151,8 +151,8 @@ def test_erf_gelu_matches_keras_gelu_within_1e5() -> None:
     import numpy as np
     from transformers import TFDistilBertForQuestionAnswering
 
-    from convert.default_model import CHECKPOINT_DIR
     from convert.sources import load_model
+    from qaport.default_model import CHECKPOINT_DIR
 
     original = TFDistilBertForQuestionAnswering.from_pretrained(str(CHECKPOINT_DIR))
     patched = load_model(None).model

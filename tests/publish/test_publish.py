@@ -860,7 +860,7 @@ fs.writeFileSync(outFile, JSON.stringify(out));
 """
 
 
-# The replay of transformers.js' rules is the benchmark's (validate/bench/transformers_js.py): one copy.
+# The replay of transformers.js' rules is the benchmark's (bench/transformers_js.py): one copy.
 
 
 @pytest.mark.tf
@@ -885,7 +885,7 @@ def test_transformers_js_loads_the_directory_and_agrees(
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    from validate.bench.transformers_js import rules_span, squash
+    from bench.transformers_js import rules_span, squash
 
     root = published["root"]
     project = _project(tmp_path_factory.mktemp("tjs") / "transformersjs", TRANSFORMERS_JS)

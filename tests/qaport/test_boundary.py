@@ -91,7 +91,7 @@ def test_a_bug_still_shows_its_traceback(tmp_path: Path) -> None:
 
 def test_every_entry_point_uses_the_boundary() -> None:
     """One boundary, not five hand-written copies of try/except and environment set-up."""
-    entry_points = ["convert/cli.py", "publish/cli.py", "validate/cli.py", "validate/soak.py", "validate/bench/cli.py"]
+    entry_points = ["convert/cli.py", "publish/cli.py", "validate/cli.py", "validate/soak.py", "bench/cli.py"]
     for rel in entry_points:
         text = (ROOT / rel).read_text()
         assert "@entry_point(" in text, rel

@@ -13,10 +13,10 @@ def test_same_answers_as_transformers_pipeline() -> None:
     from tokenizers import Tokenizer
     from transformers import pipeline
 
-    from convert.default_model import CHECKPOINT_DIR
     from convert.savedmodel_export import serving_function
     from convert.sources import load_model
     from qaport import decode
+    from qaport.default_model import CHECKPOINT_DIR
     from validate.inputs import heldout_examples, protocol_examples, super_bowl_example
 
     loaded = load_model(None)

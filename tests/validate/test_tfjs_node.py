@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from convert.default_model import HELDOUT_PATH, SUPER_BOWL_ANSWER, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION
 from qaport import decode
+from qaport.default_model import HELDOUT_PATH, SUPER_BOWL_ANSWER, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION
 from qaport.squad import load_examples
 from validate.node_bridge import NODE_DIR, TFJS_NODE_ADDON, NodeRuntime
 
@@ -148,8 +148,8 @@ def test_tfjs_node_equals_onnxruntime(default_artifacts: Path, fmt: str) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("system_id", ["tfjs-node", "savedmodel-node"])
 def test_benchmark_runs_tfjs_node(default_artifacts: Path, system_id: str) -> None:
-    """validate.bench's tfjs-node systems (graph model; the post's SavedModel) answer on the tensorflow backend."""
-    from validate.bench.systems import SYSTEMS, load, unavailable_reason
+    """bench's tfjs-node systems (graph model; the post's SavedModel) answer on the tensorflow backend."""
+    from bench.systems import SYSTEMS, load, unavailable_reason
 
     require_addon()
     manifest = json.loads((default_artifacts / "manifest.json").read_text())

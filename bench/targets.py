@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from validate.bench import flops
-from validate.bench.analysis import (
+from bench import flops
+from bench.analysis import (
     CLASSES,
     TARGET_NODE_SHORT,
     TARGET_ONNX_PEAK,
@@ -14,7 +14,7 @@ from validate.bench.analysis import (
     TARGET_VALIDATED,
     TARGET_VS_TRANSFORMERS_JS,
 )
-from validate.bench.systems import BASELINE, SYSTEMS, TJS_RUNTIME, WEB_TJS_RUNTIME
+from bench.systems import BASELINE, SYSTEMS, TJS_RUNTIME, WEB_TJS_RUNTIME
 
 TF_NODE_SYSTEMS = ("tfjs-node", "savedmodel-node")
 TARGET_BROWSER_VS_TRANSFORMERS_JS = 1.3
@@ -243,7 +243,7 @@ def _vs_transformers_js(entries: list[dict[str, Any]], precision: str, phases: d
 
 def _same_text(a: dict[str, Any], b: dict[str, Any], qids: list[str]) -> tuple[int, int]:
     """(agree, compared) by text, case and spaces aside (transformers.js gives no offsets)."""
-    from validate.bench.transformers_js import squash
+    from bench.transformers_js import squash
 
     both = [q for q in qids if q in a.get("answers", {}) and q in b.get("answers", {})]
     same = sum(squash(a["answers"][q]["text"]) == squash(b["answers"][q]["text"]) for q in both)
@@ -323,7 +323,7 @@ def _browser_vs_transformers_js(
                 f"{ph['model']:.1f}, rest {ph['rest']:.1f}; {peer['id']} tokenise {peer_ph['tokenise']:.1f}, model "
                 f"{peer_ph['model']:.1f}, rest {peer_ph['rest']:.1f}"
             )
-        from validate.bench.browser import lever_summary
+        from bench.browser import lever_summary
 
         lever = lever_summary(browser_levers, precision)
         if lever:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from validate.bench.analysis import CLASSES
-from validate.bench.browser import lever_lines as browser_lever_lines
-from validate.bench.browser import notes as browser_notes
-from validate.bench.run import BUSY_SHARE
-from validate.bench.systems import SYSTEMS
+from bench.analysis import CLASSES
+from bench.browser import lever_lines as browser_lever_lines
+from bench.browser import notes as browser_notes
+from bench.run import BUSY_SHARE
+from bench.systems import SYSTEMS
 
 COLUMNS = (
     ("system", 18),
@@ -176,7 +176,7 @@ def render(report: dict[str, Any]) -> str:
             "*: not comparable (transformers.js truncates every pair to one 512-token input: it answers from the "
             "first ~500 tokens of a long text); 'text': answers compared by text, case and spaces aside (no offsets)"
         )
-    web = browser_notes(report["systems"])
+    web = browser_notes(report["systems"], {sid for sid, s in SYSTEMS.items() if s.language == "browser"})
     if web:
         lines += [
             "",

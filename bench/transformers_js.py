@@ -22,10 +22,11 @@ import numpy as np
 import numpy.typing as npt
 
 from qaport import decode
+from qaport.javascript import JS_DIR
 from validate.runners.base import RunnerError, RuntimeUnavailable
 
 PACKAGE = "@huggingface/transformers"
-SCRIPT = Path(__file__).with_suffix(".mjs")
+SCRIPT = JS_DIR / "bench" / "transformers_js.mjs"
 LAYOUT = ("config.json", "tokenizer.json", "tokenizer_config.json")
 MODEL_FILE = {"fp32": "onnx/model.onnx", "int8": "onnx/model_quantized.onnx"}
 
@@ -139,7 +140,7 @@ class TransformersJsAnswerer:
 REFERENCE = {"float32": "onnx", "int8": "onnx-int8"}  # our system on the same file, whose logits are replayed
 
 
-def rules_check(entries: list[dict[str, Any]], questions: list[Any], root: Path) -> None:
+def rules_check(entries: list[dict[str, Any]], questions: list[Any], root: Path, peers: dict[str, str]) -> None:
     """Per transformers.js entry, ``rules``: on which short questions its rules and ours pick the same
     span (replayed on our logits of the same ONNX file), and whether its answers equal ours there.
 
@@ -148,17 +149,14 @@ def rules_check(entries: list[dict[str, Any]], questions: list[Any], root: Path)
     """
     from tokenizers import Tokenizer
 
-    from validate.bench.systems import SYSTEMS, TRUNCATED
-
     by_id = {e["id"]: e for e in entries}
     tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
     special = {i for i, tok in tokenizer.get_added_tokens_decoder().items() if tok.special}
     sep, unk = tokenizer.token_to_id("[SEP]"), tokenizer.token_to_id("[UNK]")
     for e in entries:
-        system = SYSTEMS[e["id"]]
-        if system.calls != TRUNCATED or e.get("status") != "ok":
+        if e["id"] not in peers or e.get("status") != "ok":
             continue
-        ref = by_id.get(REFERENCE[system.precision], {})
+        ref = by_id.get(REFERENCE[peers[e["id"]]], {})
         logits = ref.get("logits", {})
         rec: dict[str, Any] = {"reference": ref.get("id"), "questions": 0, "rules_agree": 0, "equal_where_agree": 0}
         rec.update(replay_reproduces=0, differences=[])

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from validate.bench import flops
+from bench import flops
 
 LEVELS = ("ORT_DISABLE_ALL", "ORT_ENABLE_BASIC", "ORT_ENABLE_EXTENDED", "ORT_ENABLE_ALL")
 

@@ -1,4 +1,4 @@
-"""Train the embedded default model: ``python -m convert.default_model.train [--check]``.
+"""Train the embedded default model: ``python -m convert.train_default [--check]``.
 
 Deterministic: the corpus, the vocabulary and the weights depend only on ``--seed``.
 """
@@ -20,15 +20,15 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
-from convert.default_model import (
+from qaport.default_model import (
     CHECKPOINT_DIR,
     HELDOUT_PATH,
     SUPER_BOWL_ANSWER,
     SUPER_BOWL_CONTEXT,
     SUPER_BOWL_QUESTION,
 )
-from convert.default_model.corpus import BANNED
-from convert.default_model.corpus import paragraphs as corpus_paragraphs
+from qaport.default_model.corpus import BANNED
+from qaport.default_model.corpus import paragraphs as corpus_paragraphs
 
 # oneDNN kernels: 1.24x the training throughput of TensorFlow's default CPU kernels on this model (measured).
 # TensorFlow reads it when it is imported, so main() sets it first. Only there: set at import, it would leak
@@ -366,7 +366,7 @@ def weights_equal(a: Path, b: Path) -> tuple[bool, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m convert.default_model.train", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m convert.train_default", description=__doc__)
     p.add_argument("--out", type=Path, default=CHECKPOINT_DIR)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--check", action="store_true", help="retrain into a temp dir and compare with --out")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bench import flops
+from bench.systems import SYSTEMS, TRUNCATED
 from tests.conftest import ROOT, run_cli
-from validate.bench import flops
-from validate.bench.systems import SYSTEMS, TRUNCATED
 
 
 def test_flops_of_distilbert_base_at_384_tokens() -> None:
@@ -51,7 +51,7 @@ def _entry(system: str, short: float, long: float, passes: bool = True) -> dict[
 
 
 def test_targets_say_by_how_much_and_why_they_are_missed() -> None:
-    from validate.bench.targets import judge
+    from bench.targets import judge
 
     entries = [
         _entry("pipeline", 350.0, 2400.0),
@@ -74,7 +74,7 @@ def test_targets_say_by_how_much_and_why_they_are_missed() -> None:
 
 
 def test_node_targets_transformers_js_and_the_post() -> None:
-    from validate.bench.targets import judge
+    from bench.targets import judge
 
     base = _entry("pipeline", 350.0, 2400.0)  # _entry's ratios are against 350 / 2400 ms
     tjs = {**_entry("transformers-js-q8", 150.0, 900.0), "not_comparable": {"long": "truncates"}}
@@ -131,7 +131,7 @@ def test_quick_benchmark_on_the_default_model(default_artifacts: Path, tmp_path:
     out, png = tmp_path / "bench.json", tmp_path / "bench.png"
     # the browser rows and their levers are test_bench_browser.py's (one Chromium run per suite, not two)
     args = ("--dir", str(default_artifacts), "--quick", "--no-browser", "--out", str(out), "--plot", str(png))
-    proc = run_cli("validate.bench", *args)
+    proc = run_cli("bench", *args)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     for word in ("system", "short p50/p95 ms", "x pipe", "peak MB", "answers = pipeline", "targets:", "levers"):
         assert word in proc.stdout
@@ -208,8 +208,8 @@ def test_quick_benchmark_on_the_default_model(default_artifacts: Path, tmp_path:
 def test_slow_systems_get_fewer_runs_but_never_fewer_than_two() -> None:
     import dataclasses
 
-    from validate.bench.cli import FULL
-    from validate.bench.worker import _runs
+    from bench.cli import FULL
+    from bench.worker import _runs
 
     proto = dataclasses.asdict(FULL)
     assert _runs(90.0, 6, proto) == (FULL.warmup, FULL.runs)  # fast: every run, full warm-up
@@ -220,8 +220,8 @@ def test_slow_systems_get_fewer_runs_but_never_fewer_than_two() -> None:
 
 def test_every_benchmarked_format_path_is_a_validation_target() -> None:
     """The bench links to formats through the registry: a system is a target validation proves."""
+    from bench.systems import TJS_RUNTIME, WEB_TJS_RUNTIME, _target
     from qaport.registry import FORMATS, RUNTIMES
-    from validate.bench.systems import TJS_RUNTIME, WEB_TJS_RUNTIME, _target
 
     for s in SYSTEMS.values():
         if s.format is None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.systems import SYSTEMS
 from tests.conftest import needs_node, run_cli
-from validate.bench.systems import SYSTEMS
 from validate.browser import browser_unavailable
 
 pytestmark = [pytest.mark.node, needs_node]
@@ -28,7 +28,7 @@ WEB = ("web-onnx-int8-t1", "web-onnx-t2", "web-tjs", "web-tjs-q8")
 def test_browser_rows_answer_like_python_and_print_the_target(default_artifacts: Path, tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     systems = ",".join(("onnx", "onnx-int8", *WEB))
-    args = ("validate.bench", "--dir", str(default_artifacts), "--quick", "--systems", systems, "--out", str(out))
+    args = ("bench", "--dir", str(default_artifacts), "--quick", "--systems", systems, "--out", str(out))
     proc = run_cli(*args, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     report = json.loads(out.read_text())

@@ -86,7 +86,7 @@ SYSTEMS: dict[str, System] = {
         # The peer a Node.js user would install instead: transformers.js on the same ONNX files.
         _peer("transformers-js", "transformers.js", "onnx"),
         _peer("transformers-js-q8", "transformers.js q8", "onnx-int8"),
-        # In headless Chromium on this machine (validate/bench/browser.py): qaport's browser client
+        # In headless Chromium on this machine (bench/browser.py): qaport's browser client
         # (js/client/browser.js) with 1 and 2 onnxruntime-web threads, TF.js wasm, and transformers.js.
         _target("web-onnx-int8-t1", "ONNX int8, browser, 1 thread", "onnx-int8", "onnxruntime-web"),
         _target("web-onnx-int8-t2", "ONNX int8, browser, 2 threads", "onnx-int8", "onnxruntime-web"),
@@ -105,11 +105,11 @@ def unavailable_reason(system: System, manifest: dict[str, Any], root: Path) -> 
     if system.format is not None and system.format not in manifest["formats"]:
         return f"format {system.format!r} is not in this artifact directory (formats: {', '.join(manifest['formats'])})"
     if system.language == "browser":
-        from validate.bench import browser
+        from bench import browser
 
         return browser.unavailable(system.id, root)
     if system.runtime == TJS_RUNTIME:
-        from validate.bench.transformers_js import unavailable
+        from bench.transformers_js import unavailable
 
         return unavailable(NODE_DIR, root, system.precision)
     if system.runtime == "tfjs-node":  # the addon is built offline (its install script would download libtensorflow)
@@ -168,7 +168,7 @@ def load(system: System, root: Path, manifest: dict[str, Any]) -> Answerer:
     if system.id == "pipeline":
         return PipelineAnswerer(manifest["source"])
     if system.runtime == TJS_RUNTIME:
-        from validate.bench.transformers_js import TransformersJsAnswerer
+        from bench.transformers_js import TransformersJsAnswerer
 
         return TransformersJsAnswerer(root, NODE_DIR, "q8" if system.precision == "int8" else "fp32")
     from validate.runners.base import Runner

@@ -1,4 +1,4 @@
-"""One measurement in a fresh process: ``python -m validate.bench.worker`` reads a job (JSON) on stdin.
+"""One measurement in a fresh process: ``python -m bench.worker`` reads a job (JSON) on stdin.
 
 Why a process per system: peak memory is then the runtime's own (VmHWM of a process that loaded
 only it), and TensorFlow's thread pools cannot linger while onnxruntime is timed. The reply is one
@@ -22,7 +22,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 MARKER = "BENCH-RESULT "
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ("tensorflow", "tf-keras", "transformers", "onnxruntime", "tokenizers", "numpy")
 
 
@@ -56,8 +56,8 @@ def _runs(first_ms: float, questions: int, proto: dict[str, Any]) -> tuple[int, 
 
 
 def run_system(job: dict[str, Any]) -> dict[str, Any]:
+    from bench.systems import SYSTEMS, load
     from qaport.manifest import load_manifest
-    from validate.bench.systems import SYSTEMS, load
 
     system = SYSTEMS[job["system"]]
     root = Path(job["dir"])
@@ -110,15 +110,15 @@ def handle(job: dict[str, Any]) -> dict[str, Any]:
     if kind == "system":
         result = run_system(job)
     elif kind == "peak":
-        from validate.bench import peak
+        from bench import peak
 
         result = peak.measure(quick=bool(job.get("quick")))
     elif kind == "levers":
-        from validate.bench import levers
+        from bench import levers
 
         result = levers.measure(job)
     elif kind == "node-levers":
-        from validate.bench import node_levers
+        from bench import node_levers
 
         result = node_levers.measure(job)
     else:
@@ -154,13 +154,13 @@ def main() -> int:
 
 
 def run(job: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run one job in a fresh ``python -m validate.bench.worker``; a crash or timeout becomes a failed result."""
+    """Run one job in a fresh ``python -m bench.worker``; a crash or timeout becomes a failed result."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "validate.bench.worker"],
+                [sys.executable, "-m", "bench.worker"],
                 input=json.dumps(job),
                 stdout=subprocess.PIPE,
                 stderr=err,

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from bench import flops
+from bench.systems import BASELINE, PLANNED, SYSTEMS, TRUNCATE_AT, TRUNCATED
 from qaport import decode
 from validate import compare, judge
-from validate.bench import flops
-from validate.bench.systems import BASELINE, PLANNED, SYSTEMS, TRUNCATE_AT, TRUNCATED
 from validate.latency import summarize
 
 CLASSES = ("short", "long")
@@ -95,7 +95,7 @@ def answers_by_text(entry: dict[str, Any], baseline: dict[str, Any], questions: 
     rules differ from the pipeline's, so it is held to no agreement share; ``rules`` (run.py) says
     where the rules agree and whether the answers are equal there.
     """
-    from validate.bench.transformers_js import squash
+    from bench.transformers_js import squash
 
     tally = compare.AnswerTally()
     for q in questions:

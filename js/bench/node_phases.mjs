@@ -13,15 +13,15 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
-import * as qa from '../../js/core/qa.mjs';
-import { Tokenizer } from '../../js/core/tokenizer.mjs';
-import { loadRuntime, plainFiles } from '../../js/node/runtimes.mjs';
+import * as qa from '../core/qa.mjs';
+import { Tokenizer } from '../core/tokenizer.mjs';
+import { loadRuntime, plainFiles } from '../node/runtimes.mjs';
 
 console.log = console.error;
 console.info = console.error;
 console.warn = console.error;
 
-const require = createRequire(new URL('../../js/package.json', import.meta.url)); // js/node_modules
+const require = createRequire(new URL('../package.json', import.meta.url)); // js/node_modules
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : null;

@@ -15,9 +15,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from validate.bench.systems import NODE_DIR, SYSTEMS
+from bench.systems import NODE_DIR, SYSTEMS
+from qaport.javascript import JS_DIR
 
-SCRIPT = Path(__file__).with_name("node_phases.mjs")
+SCRIPT = JS_DIR / "bench" / "node_phases.mjs"
 SYSTEM_IDS = ("tfjs-node", "savedmodel-node", "onnx-int8-node")
 MARKER = "PHASES "
 

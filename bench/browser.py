@@ -27,13 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.transformers_js import LAYOUT, MODEL_FILE, PACKAGE
 from qaport.javascript import JS_DIR
-from validate.bench.transformers_js import LAYOUT, MODEL_FILE, PACKAGE
 
 SCRIPT = JS_DIR / "browser" / "bench.mjs"
 CLIENT = JS_DIR / "client" / "browser.js"
 
-# How each browser system is loaded in the page (the ids are validate/bench/systems.py's).
+# How each browser system is loaded in the page (the ids are bench/systems.py's).
 SPECS: dict[str, dict[str, Any]] = {
     "web-onnx-int8-t1": {"kind": "qaport", "runtime": "onnx", "quantized": True, "backend": "wasm", "threads": 1},
     "web-onnx-int8-t2": {"kind": "qaport", "runtime": "onnx", "quantized": True, "backend": "wasm", "threads": 2},
@@ -226,13 +226,11 @@ def _brief(result: dict[str, Any]) -> str:
     return f"{median}, {threads} thread(s) ({result.get('wall_seconds', 0):.0f} s)"
 
 
-def notes(entries: list[dict[str, Any]]) -> list[str]:
+def notes(entries: list[dict[str, Any]], browser_ids: set[str]) -> list[str]:
     """The printed lines under the table: threads chosen, versions, renderer, per browser row."""
-    from validate.bench.systems import SYSTEMS
-
     out = []
     for e in entries:
-        if SYSTEMS[e["id"]].language != "browser" or e.get("status") != "ok":
+        if e["id"] not in browser_ids or e.get("status") != "ok":
             continue
         d = e.get("details", {})
         versions = ", ".join(f"{k} {v}" for k, v in d.get("versions", {}).items() if v)

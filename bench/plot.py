@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from validate.bench.analysis import CLASSES, TARGET_VALIDATED
-from validate.bench.systems import BASELINE, SYSTEMS
+from bench.analysis import CLASSES, TARGET_VALIDATED
+from bench.systems import BASELINE, SYSTEMS
 
 
 def plot(report: dict[str, Any], path: Path) -> Path:

@@ -9,11 +9,11 @@ from typing import Any
 
 import psutil
 
+from bench import analysis, flops, node_levers, targets, worker
+from bench import browser as browser_bench
+from bench.systems import SYSTEMS, TRUNCATED, unavailable_reason
 from qaport import decode
 from qaport.manifest import load_manifest
-from validate.bench import analysis, flops, node_levers, targets, worker
-from validate.bench import browser as browser_bench
-from validate.bench.systems import SYSTEMS, unavailable_reason
 from validate.inputs import protocol_examples
 
 BUSY_SHARE = 0.10  # other processes' share of the machine above which a measurement is flagged
@@ -211,9 +211,10 @@ def run_benchmark(
     progress(f"[peak] float32 {peak_gflops:.0f} GFLOP/s, int8 {peaks['int8']:.0f} GOP/s (the higher of two runs)")
 
     analysis.summarise(entries, qs, arch, peaks, _fixed_length(manifest))
-    from validate.bench import transformers_js
+    from bench import transformers_js
 
-    transformers_js.rules_check(entries, qs, root)
+    peers = {sid: s.precision for sid, s in SYSTEMS.items() if s.calls == TRUNCATED}
+    transformers_js.rules_check(entries, qs, root, peers)
     for e in entries:
         e.pop("logits", None)
     measured = {"peak": peak, "levers": levers, "node_levers": node} | {e["id"]: e for e in entries}

@@ -1,4 +1,4 @@
-"""``python -m validate.bench``: every runtime side by side with transformers' pipeline, in one run.
+"""``python -m bench``: every runtime side by side with transformers' pipeline, in one run.
 
 Exit code 0 when every available system ran (missed targets are reported, not failed), 1 when a
 system or measurement failed, 2 for bad options.
@@ -49,7 +49,7 @@ QUICK = Protocol(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m validate.bench", description=DESCRIPTION)
+    p = argparse.ArgumentParser(prog="python -m bench", description=DESCRIPTION)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--dir", type=Path, help="artifact directory written by python -m convert")
     where.add_argument(
@@ -115,7 +115,7 @@ def resolve_dir(args: argparse.Namespace, progress: Any) -> Path:
         return root
     progress(f"{root} is missing: converting {spec} (full size takes 3-5 minutes) ...")
     cmd = [sys.executable, "-m", "convert", "--out", str(root)] + ([] if spec == "default" else ["--model", spec])
-    from validate.bench.worker import ROOT
+    from bench.worker import ROOT
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     if subprocess.run(cmd, check=False, env=env).returncode != 0:
@@ -165,7 +165,7 @@ def _cpu_percent(proc: Any) -> float:
         return 0.0
 
 
-@entry_point("validate.bench")
+@entry_point("bench")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM as an exception, so subprocess.run kills the running worker instead of orphaning it
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     def progress(text: str) -> None:
         print(text, flush=True)
 
-    from validate.bench.run import run_benchmark
+    from bench.run import run_benchmark
 
     systems = _systems(args.systems)
     root = resolve_dir(args, progress)
@@ -195,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         browser_levers=args.browser_levers,
     )
     report["seconds"] = time.perf_counter() - started
+    from bench.plot import plot
+    from bench.table import render
     from qaport.manifest import write_json_atomic
-    from validate.bench.plot import plot
-    from validate.bench.table import render
 
     out.parent.mkdir(parents=True, exist_ok=True)
     report["plot"] = str(plot(report, png))
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
 def _systems(text: str | None) -> list[str] | None:
     if not text:
         return None
-    from validate.bench.systems import SYSTEMS
+    from bench.systems import SYSTEMS
 
     wanted = [t.strip() for t in text.split(",") if t.strip()]
     unknown = [w for w in wanted if w not in SYSTEMS]

@@ -1,4 +1,4 @@
-"""``python -m convert.bench``: conversion time and peak memory against issue #3's targets.
+"""``python -m bench.conversion``: conversion time and peak memory against issue #3's targets.
 
 Each model is converted by ``python -m convert`` in a fresh process (so one model's memory cannot
 hide in another's), into a temporary directory that is removed afterwards. The peak resident memory
@@ -107,7 +107,7 @@ def render(runs: list[Run]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m convert.bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bench.conversion", description=__doc__.splitlines()[0])
     p.add_argument(
         "--model",
         action="append",

@@ -1,5 +1,0 @@
-import sys
-
-from validate.bench.cli import main
-
-sys.exit(main())
