@@ -1,9 +1,9 @@
 // Types for qaport's question-answering client in browsers (browser.js: the package's `browser` export
 // condition). Answers, predict options and errors are the Node.js entry's (index.d.ts).
 
-import type { Answer, PredictOptions, QAItem } from './index.js';
+import type { Answering } from './index.js';
 
-export type { Answer, PredictOptions, QAItem } from './index.js';
+export type { Answer, Answering, PredictOptions, QAItem } from './index.js';
 export { DecodeError, IntegrityError, QAError, MANIFEST, MAX_ANSWER_LEN, MAX_LENGTH, STRIDE } from './index.js';
 
 /** 'onnx' (onnxruntime-web) or 'tfjs' (TensorFlow.js graph model). The SavedModel runs in Node.js only. */
@@ -61,20 +61,11 @@ export interface BrowserQAClientInfo {
   versions: Record<string, string | null>;
 }
 
+export interface QAClient extends Answering {}
 export declare class QAClient {
   /** Fetch, verify (sha256 with WebCrypto) and load the model for a runtime. */
   static fromOptions(options?: BrowserQAClientOptions): Promise<QAClient>;
   readonly info: BrowserQAClientInfo;
-  /** The best answer of `context` for `question` (long contexts are windowed). */
-  predict(question: string, context: string, options?: PredictOptions & { topK?: 1 }): Promise<Answer>;
-  /** With topK > 1: up to topK answers, best first (an array even when fewer remain). */
-  predict(question: string, context: string, options: PredictOptions): Promise<Answer | Answer[]>;
-  /** Answers for many pairs, in order; windows of consecutive pairs share model calls. */
-  predictBatch(items: QAItem[], options?: PredictOptions & { topK?: 1 }): Promise<Answer[]>;
-  /** With topK > 1: each item's answers, an array of up to topK, best first. */
-  predictBatch(items: QAItem[], options: PredictOptions): Promise<Answer[] | Answer[][]>;
-  /** Free the model; awaiting is optional (never rejects). */
-  dispose(): Promise<void>;
 }
 
 /** Where `npx qaport-web-assets` puts the model and the wasm files, relative to the page. */

@@ -87,10 +87,8 @@ export interface QAClientInfo {
   versions: Record<string, string | null>;
 }
 
-export declare class QAClient {
-  /** Load and verify (sha256 of every file) the model for a runtime. */
-  static fromOptions(options?: QAClientOptions): Promise<QAClient>;
-  readonly info: QAClientInfo;
+/** What a loaded client answers with: the same in Node.js (this entry) and in browsers (browser.d.ts). */
+export interface Answering {
   /** The best answer of `context` for `question` (long contexts are windowed). */
   predict(question: string, context: string, options?: PredictOptions & { topK?: 1 }): Promise<Answer>;
   /** With topK > 1: up to topK answers, best first (an array even when fewer remain). */
@@ -101,6 +99,13 @@ export declare class QAClient {
   predictBatch(items: QAItem[], options: PredictOptions): Promise<Answer[] | Answer[][]>;
   /** Free the model; awaiting is optional (never rejects). */
   dispose(): Promise<void>;
+}
+
+export interface QAClient extends Answering {}
+export declare class QAClient {
+  /** Load and verify (sha256 of every file) the model for a runtime. */
+  static fromOptions(options?: QAClientOptions): Promise<QAClient>;
+  readonly info: QAClientInfo;
 }
 
 /** Bad options or inputs. */
