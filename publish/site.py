@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from publish.checks import PublishRefused, load_report
 from qaport.boundary import entry_point
 from qaport.errors import QaportError, UsageError
 from qaport.manifest import ManifestError, load_manifest
@@ -136,18 +137,10 @@ def _load_inputs(src: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except ManifestError as exc:
         msg = f"{src} is not a usable qaport artifact directory: {exc}"
         raise SiteError(msg) from exc
-    report_path = src / "report.json"
-    if not report_path.is_file():
-        msg = f"{src} has no report.json; validate it first: python -m validate {src}"
-        raise SiteError(msg)
-    try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        msg = f"{report_path} is not readable JSON ({exc}); validate again: python -m validate {src}"
-        raise SiteError(msg) from exc
-    if not isinstance(report, dict) or not isinstance(report.get("targets"), list):
-        msg = f"{report_path} is not a qaport validation report (no targets); validate again: python -m validate {src}"
-        raise SiteError(msg)
+    try:  # the same reader (and the same refusals) as python -m publish
+        report = load_report(src)
+    except PublishRefused as exc:
+        raise SiteError(str(exc)) from exc
     return manifest, report
 
 

@@ -185,3 +185,20 @@ def test_a_bad_dir_is_one_error_line_and_nothing_is_written(tmp_path: Path, make
     assert "Traceback" not in proc.stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out-site")] == []  # no staging left behind
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("damage", ["missing", "[]", '{"targets": [1]}', "{'not json'"])
+def test_a_bad_report_is_refused_as_publish_refuses_it(validated: Path, tmp_path: Path, damage: str) -> None:
+    """The site reads report.json with publish's own reader: the same one-line refusals, nothing written."""
+    src = copy_artifacts(validated, tmp_path / "arts")
+    if damage == "missing":
+        (src / "report.json").unlink(missing_ok=True)  # copy_artifacts may leave it out already
+    else:
+        (src / "report.json").write_text(damage)
+    out = tmp_path / "out-site"
+    proc = run_cli("publish.site", str(src), "--out", str(out), timeout=120)
+    lines = error_lines(proc.stderr)
+    assert proc.returncode == 2 and len(lines) == 1 and "report.json" in lines[0], proc.stderr
+    assert "python -m validate" in lines[0] and "Traceback" not in proc.stderr
+    assert not out.exists()
