@@ -462,15 +462,18 @@ def answer(
     model. The answer does not depend on the plan: padding is masked, and the logits of every
     window are cut to its own tokens before decoding.
     """
-    encoded = encode(tokenizer, question, context, max_length=max_length, stride=stride)
-    start_logits, end_logits = infer_windows(
-        infer, encoded, max_batch_windows=max_batch_windows, solo_width=solo_width, token_types=token_types
-    )
-    return decode(
-        encoded,
-        start_logits,
-        end_logits,
+    best = answers(
+        infer,
+        tokenizer,
+        question,
         context,
-        max_answer_len=max_answer_len,
+        top_k=1,
         handle_impossible_answer=handle_impossible_answer,
+        max_length=max_length,
+        stride=stride,
+        max_answer_len=max_answer_len,
+        max_batch_windows=max_batch_windows,
+        solo_width=solo_width,
+        token_types=token_types,
     )
+    return best[0] if best else Answer("", 0.0, 0, 0)  # as decode(): no span at all is the empty answer
