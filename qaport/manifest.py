@@ -182,6 +182,8 @@ def check_entries(root: Path, entries: list[dict[str, Any]]) -> list[str]:
         path = safe_relative(root, entry["path"])
         if not path.is_file():
             problems.append(f"{entry['path']} is listed in the manifest but missing")
+        elif path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            problems.append(f"{entry['path']} is a symlink to {path.resolve()}, outside the directory; convert again")
         elif path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
             problems.append(f"{entry['path']} does not match its manifest checksum (modified after conversion?)")
     return problems

@@ -67,8 +67,29 @@ def _require(entry: Mapping[str, object], key: str, where: str) -> str:
     return value
 
 
+def _id(entry: Mapping[str, object], default: object, where: str) -> str:
+    """An entry's id: a string or an integer (a list, object, float, boolean or null is refused)."""
+    value = entry.get("id", default)
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)
+    msg = f"{where}: id {value!r} must be a string or an integer"
+    raise ExamplesError(msg)
+
+
+def _answer_text(ans: object, where: str) -> str:
+    if isinstance(ans, str):
+        return ans
+    if isinstance(ans, dict):
+        return _require(ans, "text", where)
+    msg = f"{where}: an answer must be a string or an object with 'text', got {ans!r:.60}"
+    raise ExamplesError(msg)
+
+
 def _answer_start(ans: Mapping[str, object], where: str) -> int:
     start = ans.get("answer_start", -1)
+    if isinstance(start, bool):
+        msg = f"{where}: answer_start {start!r} is not an integer"
+        raise ExamplesError(msg)
     if isinstance(start, int) or (isinstance(start, str) and start.strip().lstrip("-").isdigit()):
         return int(start)
     msg = f"{where}: answer_start {start!r} is not an integer"
@@ -91,7 +112,11 @@ def _from_squad(doc: Mapping[str, object], path: Path) -> list[Example]:
     if not isinstance(data, list):
         msg = f"{path}: SQuAD JSON needs a top-level 'data' list"
         raise ExamplesError(msg)
-    squad2 = str(doc.get("version", "")).lstrip("v").startswith("2") or _flags_impossible(data)
+    version = doc.get("version", "")
+    if not isinstance(version, str):
+        msg = f'{path}: \'version\' must be a string such as "1.1" or "v2.0", got {version!r:.60}'
+        raise ExamplesError(msg)
+    squad2 = version.lstrip("v").startswith("2") or _flags_impossible(data)
     out: list[Example] = []
     for a, article in enumerate(data):
         paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
@@ -114,7 +139,7 @@ def _from_squad(doc: Mapping[str, object], path: Path) -> list[Example]:
                 texts = [_require(ans, "text", f"{qwhere}.answers") for ans in answers]
                 out.append(
                     Example(
-                        id=str(qa.get("id", f"{a}-{p}-{q}")),
+                        id=_id(qa, f"{a}-{p}-{q}", qwhere),
                         question=_require(qa, "question", qwhere),
                         context=context,
                         answers=texts,
@@ -146,11 +171,11 @@ def _from_jsonl(text: str, path: Path) -> list[Example]:
         if not isinstance(answers, list):
             msg = f"{where}: 'answers' must be a list of strings"
             raise ExamplesError(msg)
-        texts = [a if isinstance(a, str) else _require(a, "text", where) for a in answers]
+        texts = [_answer_text(a, where) for a in answers]
         impossible = _impossible(entry.get("is_impossible"), texts, given, where)
         out.append(
             Example(
-                id=str(entry.get("id", n)),
+                id=_id(entry, n, where),
                 question=_require(entry, "question", where),
                 context=_require(entry, "context", where),
                 answers=[] if impossible else texts,
@@ -168,6 +193,9 @@ def load_examples(path: str | Path) -> list[Example]:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            msg = f"{path} is UTF-16 text (it starts with a UTF-16 byte-order mark); save the file as UTF-8"
+            raise ExamplesError(msg) from exc
         line = raw[: exc.start].count(b"\n") + 1
         msg = f"{path}: line {line} is not UTF-8 text (byte {raw[exc.start]:#04x}); save the file as UTF-8"
         raise ExamplesError(msg) from exc

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-import { COMMON_OPTIONS, MANIFEST, QAClientBase, show, clientParts, commonOptions, loadTokenizer, manifestEntries, parseManifest, pickFormat } from './qaclient.js';
+import { COMMON_OPTIONS, MANIFEST, QAClientBase, show, clientParts, commonOptions, formatFiles, loadTokenizer, manifestEntries, oneLine, parseManifest, pickFormat } from './qaclient.js';
 import { IntegrityError, QAError, TFJS_BACKENDS, TFJS_NODE, hasPackage, loadRuntime } from '../node/runtimes.mjs';
 
 export { DecodeError, IntegrityError, MANIFEST, MAX_ANSWER_LEN, MAX_LENGTH, QAError, STRIDE } from './qaclient.js';
@@ -33,6 +33,7 @@ export const PACKAGE_MODEL_DIR = fileURLToPath(new URL('../model/', import.meta.
 const RUNTIMES = ['onnx', 'tfjs', 'savedmodel'];
 const BACKENDS = { tfjs: TFJS_BACKENDS };
 const OPTIONS = [...COMMON_OPTIONS, 'modelDir'];
+const MAX_MANIFEST_BYTES = 16 << 20; // as qaport.manifest's cap
 
 // ---------------------------------------------------------------------------------------------------
 // Manifest and integrity
@@ -40,9 +41,22 @@ const OPTIONS = [...COMMON_OPTIONS, 'modelDir'];
 function readManifest(modelDir) {
   const file = path.join(modelDir, MANIFEST);
   let text;
+  let stat;
   try {
+    stat = fs.lstatSync(file);
+    if (stat.isSymbolicLink()) {
+      const real = fs.realpathSync(file);
+      if (!real.startsWith(fs.realpathSync(modelDir) + path.sep)) {
+        throw new IntegrityError(`${file} is a symlink to ${real}, outside ${modelDir}; a manifest must be the directory's own file: reinstall the package`);
+      }
+      stat = fs.statSync(file);
+    }
+    if (stat.size > MAX_MANIFEST_BYTES) {
+      throw new IntegrityError(`${file} is ${Math.round(stat.size / 1e6)} MB, not a manifest (at most ${MAX_MANIFEST_BYTES >> 20} MB); reinstall the package`);
+    }
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof IntegrityError) throw err;
     throw new QAError(`no ${MANIFEST} in ${modelDir} (${err.code ?? err.message}); modelDir must be a qaport model directory`);
   }
   return parseManifest(text, file);
@@ -79,8 +93,16 @@ class VerifiedFiles {
     const full = inside(this.modelDir, rel);
     let data;
     try {
+      if (fs.lstatSync(full).isSymbolicLink()) {
+        const real = fs.realpathSync(full);
+        const root = fs.realpathSync(this.modelDir);
+        if (!real.startsWith(root + path.sep)) {
+          throw new IntegrityError(`${rel} is a symlink to ${real}, outside ${root}; refusing to load a file from elsewhere: reinstall the package`);
+        }
+      }
       data = fs.readFileSync(full);
     } catch (err) {
+      if (err instanceof IntegrityError) throw err;
       throw new IntegrityError(`${rel} is listed in the manifest but cannot be read (${err.code ?? err.message}); reinstall the package`);
     }
     const digest = createHash('sha256').update(data).digest('hex');
@@ -135,12 +157,21 @@ export class QAClient extends QAClientBase {
     if (typeof modelDir !== 'string' || modelDir === '') throw new QAError(`modelDir must be a directory path (a string), got ${show(modelDir)}`);
     const dir = path.resolve(modelDir);
     const manifest = readManifest(dir);
-    const { format, record } = pickFormat(manifest, runtime, quantized, dir, RUNTIMES);
-    const files = new VerifiedFiles(dir, manifestEntries(manifest, record));
+    const manifestFile = path.join(dir, MANIFEST);
+    const { format, record } = pickFormat(manifest, runtime, quantized, dir, RUNTIMES, manifestFile);
+    const files = new VerifiedFiles(dir, manifestEntries(manifest, record, manifestFile));
     // qaport's own tokenizer (js/core/tokenizer.mjs): the same code in Node.js and browsers, equal to Python's
     // `tokenizers` in ids and offsets; a tokenizer.json it cannot reproduce exactly is refused here.
     const tokenizer = loadTokenizer(files.read('tokenizer.json').toString('utf8'));
-    const loaded = await loadRuntime({ format: runtime, files, mainFile: record.main_file, outputMap: record.output_names ?? {}, backend });
+    let loaded;
+    try {
+      loaded = await loadRuntime({ format: runtime, files, mainFile: record.main_file, outputMap: record.output_names ?? {}, backend });
+    } catch (err) {
+      if (err instanceof QAError || err instanceof IntegrityError) throw err;
+      // the runtime's own error (a parser's, a protobuf's, a shape check): the files passed their checksums,
+      // so the converter wrote them wrong (or the manifest was re-signed); name the format's files
+      throw new IntegrityError(`${formatFiles(format, record)} cannot be loaded by ${runtime}: ${oneLine(err?.message ?? err)}; reinstall the package or re-convert the model`);
+    }
     const parts = clientParts({ loaded, manifest, record, format, runtime, quantized, settings, where: { modelDir: dir }, versions: { node: process.versions.node } });
     return new QAClient({ ...parts, tokenizer, settings, warn: (msg) => process.emitWarning(msg) });
   }

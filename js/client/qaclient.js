@@ -28,13 +28,30 @@ export function loadTokenizer(text) {
   }
 }
 
+/**
+ * Someone else's error message (a parser's, a runtime's), made fit for one line of ours: control characters
+ * and replacement characters (what a damaged file's bytes show as) become '?', whitespace runs one space.
+ */
+export function oneLine(text, max = 160) {
+  let out;
+  try {
+    out = String(text);
+  } catch {
+    out = 'an unprintable error';
+  }
+  out = out.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?').replace(/\s+/g, ' ').trim();
+  return out.length > max ? `${out.slice(0, max - 3)}...` : out;
+}
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** A manifest's text, parsed and checked: `where` names it in errors (a path or a URL). */
 export function parseManifest(text, where) {
   let doc;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new IntegrityError(`${where} is not valid JSON (${err.message})`);
+    throw new IntegrityError(`${where} is not valid JSON (${oneLine(err.message)}); reinstall the package or re-convert the model`);
   }
   if (doc?.schema_version !== 1 || typeof doc.formats !== 'object' || doc.formats === null) {
     throw new IntegrityError(`${where} is not a qaport manifest (schema_version ${doc?.schema_version}); expected 1`);
@@ -49,31 +66,52 @@ export function parseManifest(text, where) {
  * The manifest's format record for (runtime, quantized), or one QAError naming what the directory offers.
  * `runtimes`: the runtimes this entry can run (the browser has no SavedModel).
  */
-export function pickFormat(manifest, runtime, quantized, where, runtimes) {
+export function pickFormat(manifest, runtime, quantized, where, runtimes, manifestFile = `${String(where).replace(/\/+$/, '')}/${MANIFEST}`) {
   const map = manifest.client_formats;
+  const damaged = (what) => new IntegrityError(`${manifestFile}: ${what}; the manifest is damaged: reinstall the package or re-convert the model`);
+  if (map[runtime] !== undefined && !isObject(map[runtime])) throw damaged(`client_formats.${runtime} is not an object`);
   const format = map[runtime]?.[String(quantized)];
+  if (format !== undefined && (typeof format !== 'string' || !isObject(manifest.formats[format]))) {
+    throw damaged(`client_formats.${runtime}.${quantized} names ${show(format)}, which is not a format the manifest describes`);
+  }
   const record = format ? manifest.formats[format] : undefined;
-  if (!record || typeof record !== 'object') {
+  if (!record) {
     const offered = Object.entries(map)
-      .filter(([r]) => runtimes.includes(r))
-      .flatMap(([r, m]) => Object.entries(m ?? {}).filter(([, f]) => f in manifest.formats).map(([q]) => `{runtime: '${r}', quantized: ${q}}`));
+      .filter(([r, m]) => runtimes.includes(r) && isObject(m))
+      .flatMap(([r, m]) => Object.entries(m).filter(([, f]) => typeof f === 'string' && isObject(manifest.formats[f])).map(([q]) => `{runtime: '${r}', quantized: ${q}}`));
     throw new QAError(
-      `${where} has no model for runtime ${runtime} with quantized ${quantized}${format ? ` (format ${format})` : ''}; ` +
-        `it offers: ${offered.join(', ') || 'nothing'}`,
+      `${where} has no model for runtime ${runtime} with quantized ${quantized}; ` +
+        `its ${MANIFEST} offers: ${offered.join(', ') || 'nothing'}`,
     );
   }
-  if (!Array.isArray(record.files) || typeof record.main_file !== 'string') {
-    throw new IntegrityError(`${where}: format ${format} lists no files or main_file; re-convert the model with qaport`);
+  if (!Array.isArray(record.files) || typeof record.main_file !== 'string' || record.main_file === '') {
+    throw damaged(`format ${format} lists no files or main_file`);
+  }
+  if (record.output_names !== undefined && !(isObject(record.output_names) && Object.values(record.output_names).every((v) => typeof v === 'string'))) {
+    throw damaged(`format ${format}'s output_names is not an object of output names`);
+  }
+  if (record.signature !== undefined && !(isObject(record.signature) && (record.signature.inputs === undefined || isObject(record.signature.inputs)))) {
+    throw damaged(`format ${format}'s signature is not an object of inputs and outputs`);
   }
   return { format, record };
 }
 
+/** The files of a format, for a message about it: all of them when few, else the main file and a count. */
+export function formatFiles(format, record) {
+  const paths = Array.isArray(record.files) ? record.files.map((e) => e?.path).filter((p) => typeof p === 'string') : [];
+  const shown = paths.length <= 4 ? paths.join(', ') : `${record.main_file} and ${paths.length - 1} more files under ${String(record.main_file).split('/')[0]}/`;
+  return `format ${format} (${shown || record.main_file})`;
+}
+
 /** The files a format's client may read: the directory's own (tokenizer, config) and the format's. */
-export function manifestEntries(manifest, record) {
-  const entries = [...(Array.isArray(manifest.files) ? manifest.files : []), ...record.files];
+export function manifestEntries(manifest, record, where = `the ${MANIFEST}`) {
+  if (manifest.files !== undefined && !Array.isArray(manifest.files)) {
+    throw new IntegrityError(`${where}: 'files' is not a list of file entries; reinstall the package or re-convert the model`);
+  }
+  const entries = [...(manifest.files ?? []), ...record.files];
   for (const e of entries) {
     if (e === null || typeof e !== 'object' || typeof e.path !== 'string' || typeof e.sha256 !== 'string' || !Number.isInteger(e.size)) {
-      throw new IntegrityError(`the manifest has a file entry without path, size and sha256 (${JSON.stringify(e)?.slice(0, 120)}); re-convert the model with qaport`);
+      throw new IntegrityError(`${where} has a file entry without path, size and sha256 (${show(e)}); reinstall the package or re-convert the model`);
     }
   }
   return entries;
@@ -188,7 +226,7 @@ export function clientParts({ loaded, manifest, record, format, runtime, quantiz
     tokenTypes,
     versions: { ...versions, ...loaded.versions },
   };
-  return { runtime: { infer: loaded.infer, dispose: loaded.dispose, fixed, tokenTypes }, info };
+  return { runtime: { infer: loaded.infer, dispose: loaded.dispose, fixed, tokenTypes, what: formatFiles(format, record) }, info };
 }
 
 export class QAClientBase {
@@ -221,7 +259,14 @@ export class QAClientBase {
   async _inferRows(ids, mask, rows, width, typeIds) {
     const limit = this._settings.maxBatchWindows;
     const call = async (a, b, n, w, t) => {
-      const out = await this._runtime.infer(a, b, [n, w], t);
+      let out;
+      try {
+        out = await this._runtime.infer(a, b, [n, w], t);
+      } catch (err) {
+        if (err instanceof QAError || err instanceof IntegrityError) throw err;
+        // a runtime's own error (a shape check, a bad axis): the model files load but do not run
+        throw new QAError(`the model, ${this._runtime.what ?? this.info.format}, failed to run: ${oneLine(err?.message ?? err)}; its files may be damaged: reinstall the package or re-convert the model`);
+      }
       const { start, end } = out;
       if (start.shape[0] !== n || start.shape[1] !== w || end.shape.join() !== start.shape.join()) {
         throw new QAError(`the model returned logits of shape [${start.shape}] / [${end.shape}] for input [${n}, ${w}]`);
