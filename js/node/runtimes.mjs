@@ -15,6 +15,7 @@
 //                       (only the SavedModel needs it: libtensorflow reads the directory itself)
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -94,16 +95,39 @@ export function packageVersion(name) {
 // ---------------------------------------------------------------------------------------------------
 // onnxruntime-node
 
+/**
+ * The session options onnxruntime-node runs with: the same as Python's (validate/runners/ort_runner.py),
+ * set explicitly rather than left to the binding's defaults, so the same file costs the same on both
+ * sides (tests/validate/test_ort_parity.py compares them): every graph optimisation, one intra-op thread
+ * per logical CPU (QAPORT_ORT_THREADS overrides, as in Python), sequential execution, spinning worker
+ * threads, the CPU memory arena and memory patterns on. Reported in the runtime's extra.sessionOptions.
+ */
+export function onnxSessionOptions(env = process.env) {
+  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: Number.parseInt(env.QAPORT_ORT_THREADS ?? '', 10) || cpus || 1,
+    interOpNumThreads: 0, // ORT's default, as Python's: unused in sequential execution
+    executionMode: 'sequential',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    extra: { session: { intra_op: { allow_spinning: '1' } } },
+  };
+}
+
 async function loadOnnxNode(files, mainFile, outputMap) {
   const ort = requirePackage('onnxruntime-node');
+  const sessionOptions = onnxSessionOptions();
   return loadOnnx({
     ort,
     files,
     mainFile,
     outputMap,
+    sessionOptions,
     runtime: RUNTIME_IDS.onnx,
     backend: 'cpu',
     versions: { 'onnxruntime-node': packageVersion('onnxruntime-node') },
+    extra: { sessionOptions },
   });
 }
 
