@@ -27,6 +27,7 @@ TARGET_ONNX_PEAK = 0.85  # of the peak of its precision, float32 and int8 alike
 TARGET_VS_TRANSFORMERS_JS = 1.5
 TARGET_TF_NODE = 2.5  # the best TF-family Node.js path (SavedModel or graph model on tfjs-node)
 TARGET_POST = 2.0  # the original post's claim for its system (savedmodel-node)
+TARGET_VS_USUAL_Q8 = 1.3  # qaport's fastest Node.js path vs transformers.js on the usual q8 file, short texts
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,12 @@ int8: the kernel the int8 model runs. A one-MatMul float graph with a constant w
 project's own ``convert.onnx_export.quantize_int8`` (signed 7-bit weights, dynamic u8 activations:
 DynamicQuantizeLinear -> MatMulInteger -> scale, which onnxruntime fuses as it does in the model), so
 signedness, range and fusion are the int8 model's. Counted like float32: 2 ops per multiply-add.
+
+Beside the peaks, the CPU's int8 features (``cpu_int8_features``, from /proc/cpuinfo's flags): which
+instructions MLAS can use for the int8 kernel on this machine (AVX2's 16-bit products saturate on u8 x s8
+with 8-bit weights, hence the 7-bit weights; AVX-512 VNNI / AVX-VNNI multiply-accumulate without
+saturating; AMX's tiles are faster still where a runtime uses them). The CPU under a run changes between
+days, so a peak is read with the features it was measured on.
 """
 
 from __future__ import annotations
@@ -20,6 +26,41 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# (label, /proc/cpuinfo flags that must all be present)
+INT8_FEATURES = (
+    ("AVX2", ("avx2",)),
+    ("AVX-512 (F/BW/VL)", ("avx512f", "avx512bw", "avx512vl")),
+    ("AVX512-VNNI", ("avx512_vnni",)),
+    ("AVX-VNNI", ("avx_vnni",)),
+    ("AMX-INT8", ("amx_tile", "amx_int8")),
+)
+
+
+def cpu_int8_features(cpuinfo: str | None = None) -> dict[str, Any]:
+    """The int8-relevant instruction sets of this CPU, from /proc/cpuinfo's ``flags`` (first processor).
+
+    ``features``: label -> present; ``summary``: the present ones, comma-separated ("none" or "unknown").
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return {"features": {}, "summary": "unknown (no /proc/cpuinfo)", "model": None}
+    flags: set[str] = set()
+    model = None
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key in ("flags", "Features") and not flags:
+            flags = set(value.split())
+        elif key == "model name" and model is None:
+            model = value.strip()
+    if not flags:
+        return {"features": {}, "summary": "unknown (no flags in /proc/cpuinfo)", "model": model}
+    features = {label: all(f in flags for f in need) for label, need in INT8_FEATURES}
+    summary = ", ".join(label for label, have in features.items() if have) or "none"
+    return {"features": features, "summary": summary, "model": model}
 
 
 def _median_gflops(fn: Any, flop: float, warmup: int, runs: int) -> float:
@@ -128,6 +169,7 @@ def measure(quick: bool = False) -> dict[str, Any]:
         "model_shape": model_shape,
         "threads": os.cpu_count(),
         "numpy_blas": _blas_name(),
+        "cpu_int8_features": cpu_int8_features(),
         **measure_int8(runs),
     }
 

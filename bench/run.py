@@ -9,9 +9,9 @@ from typing import Any
 
 import psutil
 
-from bench import analysis, flops, node_levers, targets, worker
+from bench import analysis, flops, node_levers, ort_parity, targets, worker
 from bench import browser as browser_bench
-from bench.systems import SYSTEMS, TRUNCATED, unavailable_reason
+from bench.systems import SYSTEMS, TRUNCATED, USUAL_Q8, unavailable_reason
 from qaport import decode
 from qaport.manifest import load_manifest
 from validate.inputs import protocol_examples
@@ -139,7 +139,8 @@ def run_benchmark(
     peaks = {"float32": peak_gflops, "int8": float(peak.get("int8_peak_gops") or 0.0)}
     progress(
         f"[peak] float32 {peak_gflops:.0f} GFLOP/s ({peak.get('peak_source', peak.get('reason'))}), "
-        f"int8 {peaks['int8']:.0f} GOP/s ({peak.get('int8_peak_source', '-')})"
+        f"int8 {peaks['int8']:.0f} GOP/s ({peak.get('int8_peak_source', '-')}); CPU int8 features: "
+        f"{(peak.get('cpu_int8_features') or {}).get('summary', '-')}"
     )
 
     entries: list[dict[str, Any]] = []
@@ -201,6 +202,22 @@ def run_benchmark(
         node = {"status": "unavailable", "reason": "none of the phased Node.js systems ran"}
     progress(f"[node levers] {node.get('status')} ({node.get('wall_seconds', 0):.0f} s)")
 
+    onnx_kinds = ort_parity.onnx_formats(manifest)
+    if onnx_kinds and "onnxruntime-node" not in {e["system"]["runtime"] for e in entries if e.get("status") == "ok"}:
+        parity = {"status": "unavailable", "reason": "no onnxruntime-node system ran"}
+    elif onnx_kinds:
+        short_width = max(len(w.input_ids) for q in qs if q.cls == "short" for w in q.encoded.windows)
+        progress(
+            f"[ort parity] the same ONNX file's model call in Python and Node.js, interleaved, at 384 and "
+            f"{short_width} tokens: {', '.join(onnx_kinds)} ..."
+        )
+        parity_job: dict[str, Any] = {"kind": "ort-parity", "dir": str(root), "widths": [384, short_width]}
+        parity_job.update(rounds=2 if quick else 4, runs=3 if quick else 5)
+        parity = _watched(parity_job, timeout, idle_wait, progress)
+    else:
+        parity = {"status": "unavailable", "reason": "no ONNX format in this artifact directory"}
+    progress(f"[ort parity] {parity.get('status')} ({parity.get('wall_seconds', 0):.0f} s)")
+
     # The peak is an upper bound: on a shared machine one contended minute understates it, so it is
     # measured again after the systems and the higher of the two is used (both are in bench.json).
     progress("[peak] again, after the systems ...")
@@ -214,14 +231,16 @@ def run_benchmark(
     from bench import transformers_js
 
     peers = {sid: s.precision for sid, s in SYSTEMS.items() if s.calls == TRUNCATED}
-    transformers_js.rules_check(entries, qs, root, peers)
+    transformers_js.rules_check(entries, qs, root, peers, _usual_reference(entries, qs, root, manifest))
     for e in entries:
         e.pop("logits", None)
-    measured = {"peak": peak, "levers": levers, "node_levers": node} | {e["id"]: e for e in entries}
+    measured = {"peak": peak, "levers": levers, "node_levers": node, "ort_parity": parity}
+    measured |= {e["id"]: e for e in entries}
     contended = {
         k: round(v["other_cpu_share"], 3) for k, v in measured.items() if v.get("other_cpu_share", 0) > BUSY_SHARE
     }
     machine = {**machine, "cpu_busy_percent_at_end": psutil.cpu_percent(interval=0.5), "contended": contended}
+    machine["cpu_int8_features"] = peak.get("cpu_int8_features")
     return {
         "schema_version": 1,
         "mode": mode,
@@ -244,6 +263,7 @@ def run_benchmark(
         "systems": entries,
         "levers": levers,
         "node_levers": node,
+        "ort_parity": parity,
         "browser_levers": web_levers,
         "targets": targets.judge(
             entries,
@@ -251,8 +271,32 @@ def run_benchmark(
             peaks,
             node.get("systems", {}) if node.get("status") == "ok" else {},
             web_levers,
+            parity if parity.get("status") == "ok" else {},
         ),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _usual_reference(
+    entries: list[dict[str, Any]], qs: list[analysis.Question], root: Path, manifest: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The usual q8 file's own logits (Python onnxruntime) on the short questions, for its rules check."""
+    from bench import usual_q8
+
+    ran = any(e["id"] == USUAL_Q8 and e.get("status") == "ok" for e in entries)
+    if not ran or not usual_q8.directory(root).is_dir():
+        return {}
+    short = {
+        q.id: (q.encoded.input_ids, q.encoded.attention_mask, getattr(q.encoded, "token_type_ids", None))
+        for q in qs
+        if q.cls == "short"
+    }
+    names = manifest["formats"]["onnx"].get("output_names") or {}
+    return {
+        USUAL_Q8: {
+            "id": "usual q8 file on onnxruntime",
+            "logits": usual_q8.logits(usual_q8.directory(root), short, names),
+        }
     }
 
 

@@ -61,6 +61,25 @@ def _web_peer(sid: str, label: str, fmt: str) -> System:
     return System(sid, label, WEB_TJS_RUNTIME, fmt, FORMATS[fmt].precision, "browser", TRUNCATED)
 
 
+USUAL_Q8 = "tjs-q8-usual"  # transformers.js on the q8 file of its usual conversion recipe
+
+
+def int8_systems() -> list[System]:
+    """A Python and a Node.js system per int8 ONNX format of the registry, ids ``<format>`` and
+    ``<format>-node`` (so onnx-int8 keeps its ids), for the runtimes the format is validated in."""
+    out = []
+    for f in FORMATS.values():
+        if f.kind != "onnx" or f.precision != "int8":
+            continue
+        variant = f.name.removeprefix("onnx-int8").strip("-")
+        label = f"ONNX int8{f' ({variant})' if variant else ''}"
+        if "onnxruntime" in f.validated_in:
+            out.append(_target(f.name, label, f.name, "onnxruntime"))
+        if "onnxruntime-node" in f.validated_in:
+            out.append(_target(f"{f.name}-node", label, f.name, "onnxruntime-node"))
+    return out
+
+
 SYSTEMS: dict[str, System] = {
     s.id: s
     for s in (
@@ -76,9 +95,9 @@ SYSTEMS: dict[str, System] = {
         System("keras", "Keras model (tf.function)", "tf-keras", None, "float32", "python", PLANNED),
         _target("savedmodel", "SavedModel", "savedmodel", "tensorflow"),
         _target("onnx", "ONNX fp32", "onnx", "onnxruntime"),
-        _target("onnx-int8", "ONNX int8", "onnx-int8", "onnxruntime"),
         _target("onnx-node", "ONNX fp32", "onnx", "onnxruntime-node"),
-        _target("onnx-int8-node", "ONNX int8", "onnx-int8", "onnxruntime-node"),
+        # every int8 ONNX variant of the registry, in Python and Node.js (onnx-int8 -> onnx-int8, onnx-int8-node)
+        *int8_systems(),
         _target("tfjs-wasm", "TF.js", "tfjs", "tfjs-wasm"),
         _target("tfjs-node", "TF.js", "tfjs", "tfjs-node"),
         # The original post's system: the SavedModel on tfjs-node (tf.node.loadSavedModel, serving_default).
@@ -86,6 +105,8 @@ SYSTEMS: dict[str, System] = {
         # The peer a Node.js user would install instead: transformers.js on the same ONNX files.
         _peer("transformers-js", "transformers.js", "onnx"),
         _peer("transformers-js-q8", "transformers.js q8", "onnx-int8"),
+        # ... and on the q8 file its users get: the usual recipe applied to the same float32 ONNX (bench/usual_q8.py)
+        System(USUAL_Q8, "transformers.js q8, usual recipe", TJS_RUNTIME, "onnx", "int8", "node", TRUNCATED),
         # In headless Chromium on this machine (bench/browser.py): qaport's browser client
         # (js/client/browser.js) with 1 and 2 onnxruntime-web threads, TF.js wasm, and transformers.js.
         _target("web-onnx-int8-t1", "ONNX int8, browser, 1 thread", "onnx-int8", "onnxruntime-web"),
@@ -111,7 +132,8 @@ def unavailable_reason(system: System, manifest: dict[str, Any], root: Path) -> 
     if system.runtime == TJS_RUNTIME:
         from bench.transformers_js import unavailable
 
-        return unavailable(NODE_DIR, root, system.precision)
+        # the usual q8 file is built from the float32 ONNX file (bench/usual_q8.py)
+        return unavailable(NODE_DIR, root, "float32" if system.id == USUAL_Q8 else system.precision)
     if system.runtime == "tfjs-node":  # the addon is built offline (its install script would download libtensorflow)
         from validate.node_bridge import missing_packages
 
@@ -170,6 +192,13 @@ def load(system: System, root: Path, manifest: dict[str, Any]) -> Answerer:
     if system.runtime == TJS_RUNTIME:
         from bench.transformers_js import TransformersJsAnswerer
 
+        if system.id == USUAL_Q8:
+            from bench import usual_q8
+
+            model_dir, record = usual_q8.prepare(root, manifest["formats"]["onnx"]["main_file"])
+            usual = TransformersJsAnswerer(model_dir, NODE_DIR, "q8")
+            usual.ready["usual_q8"] = record
+            return usual
         return TransformersJsAnswerer(root, NODE_DIR, "q8" if system.precision == "int8" else "fp32")
     from validate.runners.base import Runner
 

@@ -146,6 +146,26 @@ def _node_levers(node: dict[str, Any]) -> list[str]:
     return out
 
 
+def _parity(parity: dict[str, Any]) -> list[str]:
+    if parity.get("status") != "ok":
+        return [f"  {parity.get('status', 'not run')}: {parity.get('reason', '-')}"]
+    out = []
+    for fmt, rec in parity.get("formats", {}).items():
+        if "error" in rec:
+            out.append(f"  {fmt}: {rec['error']}")
+            continue
+        for tokens, w in rec["widths"].items():
+            out.append(
+                f"  {fmt} ({rec['file']}), {tokens} tokens: Python {w['python_ms']:.1f}, Node.js {w['node_ms']:.1f} "
+                f"({w['node_over_python']:.2f}x), Node.js on onnxruntime-node's own defaults "
+                f"{w['node_binding_defaults_ms']:.1f} ({w['calls']} calls each)"
+            )
+    opts = next((r.get("node_session_options") for r in parity.get("formats", {}).values() if "error" not in r), None)
+    if opts:
+        out.append(f"  Node.js session options (js/node/runtimes.mjs, equal to Python's): {opts}")
+    return out
+
+
 def _fused(stats: dict[str, int]) -> str:
     return ", ".join(f"{k} x{v}" for k, v in stats.items()) or "none"
 
@@ -156,7 +176,8 @@ def render(report: dict[str, Any]) -> str:
         f"qaport benchmark: {report['model']} ({_arch(report['architecture'])}) from {report['artifact_dir']}",
         f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores; measured matmul peaks: float32 "
         f"{peak.get('peak_gflops', 0):.0f} GFLOP/s ({peak.get('peak_source', '?')}), int8 "
-        f"{peak.get('int8_peak_gops', 0):.0f} GOP/s ({peak.get('int8_peak_source', '?')}); mode: {report['mode']}",
+        f"{peak.get('int8_peak_gops', 0):.0f} GOP/s ({peak.get('int8_peak_source', '?')}); CPU int8 features: "
+        f"{(peak.get('cpu_int8_features') or {}).get('summary', 'not measured')}; mode: {report['mode']}",
         f"protocol: {report['protocol']['short_questions']} short questions (500-1,000 chars), "
         f"{report['protocol']['long_questions']} long (4,000-5,000 chars); x pipe = speed-up over the pipeline",
     ]
@@ -187,7 +208,7 @@ def render(report: dict[str, Any]) -> str:
     caveat = " (from contended measurements: not reliable)" if report["machine"].get("contended") else ""
     lines += ["", f"targets:{caveat}"]
     for t in report["targets"]:
-        mark = "MET   " if t.get("met") else "MISSED"
+        mark = "N/A   " if t.get("applies") is False else "MET   " if t.get("met") else "MISSED"
         who = f" ({t['system']})" if t.get("system") else ""
         lines.append(f"  {mark} {t['target']}: {t.get('achieved') or '-'}{who}, needed {t.get('needed', '-')}")
         if t.get("why"):
@@ -196,6 +217,8 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"         note: {t['note']}")
     lines += ["", "levers (onnxruntime, model call alone, median ms):", *_levers(report["levers"])]
     lines += ["", "Node.js phases (median ms per answer):", *_node_levers(report.get("node_levers", {}))]
+    lines += ["", "same ONNX file, model call, Python vs Node.js (interleaved, median ms):"]
+    lines += _parity(report.get("ort_parity", {}))
     return "\n".join(lines)
 
 

@@ -13,8 +13,10 @@ from bench.analysis import (
     TARGET_TF_NODE,
     TARGET_VALIDATED,
     TARGET_VS_TRANSFORMERS_JS,
+    TARGET_VS_USUAL_Q8,
 )
-from bench.systems import BASELINE, SYSTEMS, TJS_RUNTIME, WEB_TJS_RUNTIME
+from bench.ort_parity import TARGET_NODE_VS_PYTHON
+from bench.systems import BASELINE, SYSTEMS, TJS_RUNTIME, USUAL_Q8, WEB_TJS_RUNTIME
 
 TF_NODE_SYSTEMS = ("tfjs-node", "savedmodel-node")
 TARGET_BROWSER_VS_TRANSFORMERS_JS = 1.3
@@ -195,10 +197,8 @@ def _vs_transformers_js(entries: list[dict[str, Any]], precision: str, phases: d
         "target": name,
         "needed": f">= {TARGET_VS_TRANSFORMERS_JS:g}x, equal answers where rules agree",
     }
-    peer = next(
-        (e for e in entries if SYSTEMS[e["id"]].runtime == TJS_RUNTIME and SYSTEMS[e["id"]].precision == precision),
-        None,
-    )
+    peer_id = "transformers-js" if precision == "float32" else "transformers-js-q8"
+    peer = next((e for e in entries if e["id"] == peer_id), None)
     ours = [
         e
         for e in _passing(entries, "short", "node")
@@ -238,6 +238,151 @@ def _vs_transformers_js(entries: list[dict[str, Any]], precision: str, phases: d
     diffs = rules.get("differences", [])
     if diffs:
         entry["note"] = "differences by design: " + "; ".join(f"{d['id']}: {d['reason']}" for d in diffs[:4])
+    return entry
+
+
+def _vs_usual_q8(entries: list[dict[str, Any]], phases: dict[str, Any]) -> dict[str, Any]:
+    """qaport's fastest Node.js path (any file, any precision) against transformers.js on the q8 file its
+    users get (the usual recipe, bench/usual_q8.py), short texts: what a Node.js user would compare."""
+    need = TARGET_VS_USUAL_Q8
+    name = "qaport's fastest Node.js path vs transformers.js on the usual q8 file, short texts"
+    entry: dict[str, Any] = {"target": name, "needed": f">= {need:g}x, equal answers where rules agree"}
+    peer = next((e for e in entries if e["id"] == USUAL_Q8), None)
+    ours = _passing(entries, "short", "node")
+    if peer is None or peer.get("status") != "ok" or not ours:
+        missing = "transformers.js on the usual q8 file did not run" if not peer or peer.get("status") != "ok" else ""
+        reason = (peer or {}).get("reason", "see the table")
+        return {
+            **entry,
+            "met": False,
+            "achieved": None,
+            "why": f"{missing or 'no Node.js system of ours passed'} ({reason})",
+        }
+    best = min(ours, key=lambda e: e["latency"]["short"]["p50_ms"])
+    mine, theirs = best["latency"]["short"]["p50_ms"], peer["latency"]["short"]["p50_ms"]
+    ratio = theirs / mine
+    rules = peer.get("rules", {})
+    agree, equal = rules.get("rules_agree", 0), rules.get("equal_where_agree", 0)
+    answers_ok = agree == equal and not any("unexplained" in d["reason"] for d in rules.get("differences", []))
+    entry.update(
+        system=best["id"],
+        achieved=f"{ratio:.2f}x ({mine:.1f} vs {theirs:.1f} ms); its answers vs the usual file's own logits decoded "
+        f"by qaport: rules agree on {agree} of {rules.get('questions', 0)} short questions, answers equal on {equal} "
+        f"of them",
+        value=ratio,
+        met=ratio >= need and answers_ok,
+    )
+    why: list[str] = []
+    if ratio < need:
+        why.append(f"{need:g}x needs <= {theirs / need:.1f} ms, so it misses by {need / ratio:.2f}x")
+        same_file = next((e for e in entries if e["id"] == "transformers-js-q8" and e.get("status") == "ok"), None)
+        if same_file:
+            why.append(
+                f"transformers.js takes {same_file['latency']['short']['p50_ms']:.1f} ms on qaport's own int8 file and "
+                f"{theirs:.1f} ms on the usual one (per-channel weights, quantised embeddings)"
+            )
+        node_why = _phases(best["id"], "short", phases)
+        if node_why:
+            why.append(node_why)
+    if not answers_ok:
+        why.append(f"answers differ where the rules agree: {rules.get('differences')}")
+    if why:
+        entry["why"] = "; ".join(why)
+    diffs = rules.get("differences", [])
+    if diffs:
+        entry["note"] = "differences by design: " + "; ".join(f"{d['id']}: {d['reason']}" for d in diffs[:4])
+    return entry
+
+
+def _node_onnx_peak_target(parity: dict[str, Any], levers: dict[str, Any], peaks: dict[str, float]) -> dict[str, Any]:
+    """The int8 model call at 384 tokens in Node.js (onnxruntime-node, the runtime layer's rt.infer), % of peak."""
+    name = "ONNX int8 at 384 tokens in Node.js"
+    entry: dict[str, Any] = {"target": name, "needed": f">= {TARGET_ONNX_PEAK:.0%} of the int8 peak"}
+    at = levers.get("at_384")
+    got = ((parity.get("formats") or {}).get("onnx-int8") or {}).get("widths", {}).get("384")
+    peak = peaks.get("int8") or 0.0
+    if not at or not got or not peak:
+        return {
+            **entry,
+            "met": False,
+            "achieved": None,
+            "why": "the ONNX parity run, the levers or the int8 peak did not run",
+        }
+    ms = got["node_ms"]
+    rate = at["gflop"] / (ms / 1000.0)
+    share = rate / peak
+    entry.update(
+        system="onnx-int8-node",
+        achieved=f"{share:.0%} ({rate:.0f} GOP/s of {peak:.0f}; {ms:.1f} ms, Python {got['python_ms']:.1f} ms, "
+        "interleaved)",
+        value=share,
+        met=share >= TARGET_ONNX_PEAK,
+    )
+    if not entry["met"]:
+        entry["why"] = (
+            f"{TARGET_ONNX_PEAK:.0%} needs <= {at['gflop'] / (TARGET_ONNX_PEAK * peak) * 1000:.1f} ms, so it misses by "
+            f"{(TARGET_ONNX_PEAK - share) * 100:.0f} points; Node.js runs the same kernels as Python (same file, same "
+            f"onnxruntime version, same session options: Node.js/Python {ms / got['python_ms']:.2f}x), so what keeps "
+            "Python's int8 from the peak keeps Node.js' too (see the Python int8 line)"
+        )
+    return entry
+
+
+def _node_vs_python(parity: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per int8 ONNX format: Node.js' model call within TARGET_NODE_VS_PYTHON of Python's, same file, interleaved."""
+    out = []
+    for fmt, rec in (parity.get("formats") or {}).items():
+        if SYSTEMS.get(fmt) is None or SYSTEMS[fmt].precision != "int8":
+            continue
+        name = f"Node.js model call vs Python on the same file ({rec.get('file', fmt)}), 384 tokens and short"
+        entry: dict[str, Any] = {"target": name, "needed": f"<= {TARGET_NODE_VS_PYTHON:g}x Python's time"}
+        if "error" in rec:
+            out.append({**entry, "met": False, "achieved": None, "why": f"the parity run failed: {rec['error']}"})
+            continue
+        widths = rec["widths"]
+        worst = max(w["node_over_python"] for w in widths.values())
+        parts = [
+            f"{tokens} tokens: Node.js {w['node_ms']:.1f} vs Python {w['python_ms']:.1f} ms = "
+            f"{w['node_over_python']:.2f}x"
+            + (
+                f" (onnxruntime-node's own defaults: {w['node_binding_defaults_ms']:.1f} ms)"
+                if w.get("node_binding_defaults_ms")
+                else ""
+            )
+            for tokens, w in widths.items()
+        ]
+        entry.update(system=f"{fmt}-node", achieved="; ".join(parts), value=worst, met=worst <= TARGET_NODE_VS_PYTHON)
+        if not entry["met"]:
+            entry["why"] = (
+                f"the slower width is {worst:.2f}x Python's; both sides run the same onnxruntime version with equal "
+                "session options (tests/validate/test_ort_parity.py checks both), so the "
+                "difference is outside session.run's kernels: input tensor creation (int32 -> BigInt64Array) and the "
+                "binding's call overhead, which weigh most on short inputs"
+            )
+        out.append(entry)
+    return out
+
+
+def _post_cap(entry: dict[str, Any], entries: list[dict[str, Any]], cls: str) -> dict[str, Any]:
+    """The post's target applies where the float32 limit allows it: cap = pipeline / (FLOPs / float32 peak)."""
+    post = next((e for e in entries if e["id"] == POST_SYSTEM and e.get("status") == "ok"), None)
+    base = next((e for e in entries if e["id"] == BASELINE and e.get("status") == "ok"), None)
+    at_peak = ((post or {}).get("efficiency", {}).get(cls) or {}).get("ms_at_peak")
+    if not post or not base or not at_peak or cls not in base.get("latency", {}):
+        return entry
+    cap = base["latency"][cls]["p50_ms"] / at_peak
+    entry["cap"] = cap
+    note = (
+        f"the float32 limit allows {cap:.2f}x (pipeline {base['latency'][cls]['p50_ms']:.0f} ms / {at_peak:.0f} ms "
+        "at 100% of the float32 peak)"
+    )
+    if cap < TARGET_POST:
+        entry["applies"] = False
+        entry["why"] = f"not applicable on this machine: {note}, below {TARGET_POST:g}x" + (
+            f"; measured {entry['achieved']}" if entry.get("achieved") else ""
+        )
+    else:
+        entry["note"] = note + (f"; {TARGET_POST:g}x needs {TARGET_POST / cap:.0%} of the peak" if cap else "")
     return entry
 
 
@@ -344,6 +489,7 @@ def judge(
     peaks: dict[str, float],
     phases: dict[str, Any] | None = None,
     browser_levers: dict[str, Any] | None = None,
+    parity: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     phases = phases or {}
     base = next((e for e in entries if e["id"] == BASELINE and e.get("status") == "ok"), None)
@@ -364,17 +510,17 @@ def judge(
             _ratio_target("fastest Node.js path, short texts", node, base, "short", TARGET_NODE_SHORT, levers, phases)
         )
     out += [_onnx_peak_target(levers, peaks, p) for p in ("float32", "int8")]
+    out.append(_node_onnx_peak_target(parity or {}, levers, peaks))
+    out += _node_vs_python(parity or {})
     if "short" in classes:
         out += [_vs_transformers_js(entries, p, phases) for p in ("float32", "int8")]
+        out.append(_vs_usual_q8(entries, phases))
         if any(SYSTEMS[e["id"]].language == "browser" for e in entries):
             out += [_browser_vs_transformers_js(entries, p, browser_levers or {}) for p in ("float32", "int8")]
     for cls in classes:
         post = _passing(entries, cls, "node", (POST_SYSTEM,))
-        out.append(
-            _ratio_target(
-                f"the post's Node.js system ({POST_SYSTEM}), {cls} texts", post, base, cls, TARGET_POST, levers, phases
-            )
-        )
+        name = f"the post's Node.js system ({POST_SYSTEM}), {cls} texts, where the float32 limit allows it"
+        out.append(_post_cap(_ratio_target(name, post, base, cls, TARGET_POST, levers, phases), entries, cls))
     for cls in classes:
         tf = _passing(entries, cls, "node", TF_NODE_SYSTEMS)
         out.append(

@@ -140,12 +140,19 @@ class TransformersJsAnswerer:
 REFERENCE = {"float32": "onnx", "int8": "onnx-int8"}  # our system on the same file, whose logits are replayed
 
 
-def rules_check(entries: list[dict[str, Any]], questions: list[Any], root: Path, peers: dict[str, str]) -> None:
+def rules_check(
+    entries: list[dict[str, Any]],
+    questions: list[Any],
+    root: Path,
+    peers: dict[str, str],
+    references: dict[str, dict[str, Any]] | None = None,
+) -> None:
     """Per transformers.js entry, ``rules``: on which short questions its rules and ours pick the same
     span (replayed on our logits of the same ONNX file), and whether its answers equal ours there.
 
     A difference where the rules disagree is by design (the reason is named); one where they agree,
-    or where the replay does not reproduce transformers.js' answer, is not.
+    or where the replay does not reproduce transformers.js' answer, is not. ``references`` gives a peer
+    that runs another file than ours (the usual q8 recipe) its own logits: {peer id: {"id", "logits"}}.
     """
     from tokenizers import Tokenizer
 
@@ -156,7 +163,7 @@ def rules_check(entries: list[dict[str, Any]], questions: list[Any], root: Path,
     for e in entries:
         if e["id"] not in peers or e.get("status") != "ok":
             continue
-        ref = by_id.get(REFERENCE[peers[e["id"]]], {})
+        ref = (references or {}).get(e["id"]) or by_id.get(REFERENCE[peers[e["id"]]], {})
         logits = ref.get("logits", {})
         rec: dict[str, Any] = {"reference": ref.get("id"), "questions": 0, "rules_agree": 0, "equal_where_agree": 0}
         rec.update(replay_reproduces=0, differences=[])

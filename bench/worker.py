@@ -117,6 +117,10 @@ def handle(job: dict[str, Any]) -> dict[str, Any]:
         from bench import levers
 
         result = levers.measure(job)
+    elif kind == "ort-parity":
+        from bench import ort_parity
+
+        result = ort_parity.measure(job)
     elif kind == "node-levers":
         from bench import node_levers
 
