@@ -386,6 +386,29 @@ def _post_cap(entry: dict[str, Any], entries: list[dict[str, Any]], cls: str) ->
     return entry
 
 
+def _spread_target(spread: dict[str, Any] | None) -> dict[str, Any]:
+    """The pipeline and the fastest system timed interleaved: the spread of their ratio, and the contention."""
+    name = "every figure's spread: the pipeline and the fastest system timed interleaved, contention said"
+    entry: dict[str, Any] = {"target": name, "needed": ">= 2 interleaved rounds, each with its other-process CPU share"}
+    if not spread or spread.get("status") != "ok":
+        return {**entry, "met": False, "achieved": None, "why": (spread or {}).get("reason", "not run")}
+    rounds = spread["rounds"]
+    done = [r for r in rounds if r.get("ratio")]
+    parts = []
+    for cls in CLASSES:
+        if cls in spread:
+            rec = spread[cls]
+            parts.append(f"{cls} {rec['min']:.2f}-{rec['max']:.2f}x (median {rec['median']:.2f}x)")
+    busy = spread.get("contended_rounds", [])
+    achieved = f"{spread['system']} vs the pipeline over {len(done)} rounds: {', '.join(parts) or '-'}; " + (
+        f"other processes used the CPU in round(s) {', '.join(map(str, busy))}" if busy else "no round contended"
+    )
+    entry.update(system=spread["system"], achieved=achieved, value=len(done), met=len(done) >= 2)
+    if not entry["met"]:
+        entry["why"] = "; ".join(r.get("error", "no ratio") for r in rounds if not r.get("ratio")) or "too few rounds"
+    return entry
+
+
 def _same_text(a: dict[str, Any], b: dict[str, Any], qids: list[str]) -> tuple[int, int]:
     """(agree, compared) by text, case and spaces aside (transformers.js gives no offsets)."""
     from bench.transformers_js import squash
@@ -490,6 +513,7 @@ def judge(
     phases: dict[str, Any] | None = None,
     browser_levers: dict[str, Any] | None = None,
     parity: dict[str, Any] | None = None,
+    spread: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     phases = phases or {}
     base = next((e for e in entries if e["id"] == BASELINE and e.get("status") == "ok"), None)
@@ -521,6 +545,7 @@ def judge(
         post = _passing(entries, cls, "node", (POST_SYSTEM,))
         name = f"the post's Node.js system ({POST_SYSTEM}), {cls} texts, where the float32 limit allows it"
         out.append(_post_cap(_ratio_target(name, post, base, cls, TARGET_POST, levers, phases), entries, cls))
+    out.append(_spread_target(spread))
     for cls in classes:
         tf = _passing(entries, cls, "node", TF_NODE_SYSTEMS)
         out.append(
