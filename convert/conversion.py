@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convert import onnx_export, savedmodel_export, tfjs_export
+from convert import onnx_export, onnx_int8, savedmodel_export, tfjs_export
 from convert.formats import FORMATS, LOGICAL_OUTPUTS, with_requirements
 from convert.memory import PeakMemory
 from convert.sources import LoadedModel
@@ -115,8 +115,15 @@ def _convert_one(
         onnx_export.export_onnx(loaded.model, main, fixed_length=fixed_length)
         sig = onnx_export.read_signature(main)
         record["output_names"] = {k: k for k in sig["outputs"]}
-    elif name == "onnx-int8":
-        onnx_export.quantize_int8(dirs["onnx"] / FORMATS["onnx"].main_file, main)
+    elif name in onnx_int8.METHODS:  # the int8 variants (docs/int8.md)
+        record["quantization"] = onnx_int8.build_int8(
+            name,
+            dirs["onnx"] / FORMATS["onnx"].main_file,
+            main,
+            work=stage / WORK_DIR,
+            config=loaded.model.config,
+            tokenizer_file=stage / "tokenizer.json",
+        )
         sig = onnx_export.read_signature(main)
         record["output_names"] = {k: k for k in sig["outputs"]}
     else:  # pragma: no cover - the table and this function change together
@@ -132,9 +139,7 @@ def _convert_one(
 
 def _files_of(name: str, stage: Path, dirs: dict[str, Path]) -> list[Path]:
     fmt = FORMATS[name]
-    if name == "onnx":  # onnx and onnx-int8 share a directory: each lists only its own file
-        return [dirs[name] / fmt.main_file]
-    if name == "onnx-int8":
+    if fmt.kind == "onnx":  # onnx and its int8 variants share a directory: each lists only its own file
         return [dirs[name] / fmt.main_file]
     return sorted(p for p in dirs[name].rglob("*") if p.is_file())
 

@@ -151,10 +151,44 @@ FORMATS: dict[str, Format] = {
             "int64",
             True,
             "as onnx",
-            "ONNX with dynamic 8-bit quantisation of the MatMul weights (int8, 7-bit range; transformers.js 'q8')",
+            "ONNX int8, the fastest validated variant (docs/int8.md): onnxruntime's transformer fusions "
+            "(Attention -> QAttention, SkipLayerNormalization, Gelu) with dynamic 8-bit weights "
+            "(int8, 7-bit range; transformers.js 'q8')",
             kind="onnx",
             validated_in=("onnxruntime", "onnxruntime-node", *WEB_ONNX),
             client=("onnx", True),
+        ),
+        # The other int8 variants (convert/onnx_int8.py METHODS): validated in Python onnxruntime, where the
+        # choice between them is measured; not shipped in the npm package.
+        Format(
+            "onnx-int8-dynamic",
+            "onnx",
+            "model_int8_dynamic.onnx",
+            "int8",
+            "onnx",
+            "int64",
+            True,
+            "as onnx",
+            "ONNX with dynamic 8-bit quantisation of the MatMul weights of the unfused tf2onnx graph "
+            "(int8, 7-bit range; qaport's onnx-int8 until issue 27)",
+            kind="onnx",
+            validated_in=("onnxruntime",),
+            client=None,
+        ),
+        Format(
+            "onnx-int8-static",
+            "onnx",
+            "model_int8_static.onnx",
+            "int8",
+            "onnx",
+            "int64",
+            True,
+            "as onnx",
+            "ONNX with static (calibrated) QDQ int8 MatMuls of the fused graph: uint8 activations, "
+            "per-channel int8 weights in a 7-bit range; calibrated on the corpus generator's training-style text",
+            kind="onnx",
+            validated_in=("onnxruntime",),
+            client=None,
         ),
     )
 }
