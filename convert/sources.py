@@ -27,6 +27,23 @@ RANDOM_PREFIX = "random:"
 # random:<name> -> the model's config (qaport.architectures.RANDOM_MODELS holds the whole entries)
 RANDOM_ARCHITECTURES: dict[str, dict[str, Any]] = {name: m.config for name, m in RANDOM_MODELS.items()}
 WEIGHT_FILES = ("tf_model.h5", "model.safetensors")
+MAX_JSON_BYTES = 16 << 20  # config.json, tokenizer_config.json, special_tokens_map.json: a few kB in practice
+# tokenizer_config.json / special_tokens_map.json fields transformers reads, and the JSON types they take
+_TOKEN_FIELDS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+_TOKENIZER_CONFIG_TYPES: dict[str, tuple[type, ...]] = {
+    "do_lower_case": (bool,),
+    "strip_accents": (bool, type(None)),
+    "tokenize_chinese_chars": (bool,),
+    "clean_up_tokenization_spaces": (bool,),
+    "add_prefix_space": (bool,),
+    "trim_offsets": (bool,),
+    "keep_accents": (bool,),
+    "remove_space": (bool,),
+    "model_max_length": (int, float),
+    "tokenizer_class": (str,),
+    "added_tokens_decoder": (dict,),
+    "additional_special_tokens": (list,),
+}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
@@ -89,22 +106,25 @@ def _check_dir(path: Path) -> tuple[dict[str, Any], Path]:
     if not config_path.is_file():
         msg = f"model directory {path} has no config.json; is it a save_pretrained() directory?"
         raise ModelSourceError(msg)
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{config_path} is not valid JSON ({exc})"
-        raise ModelSourceError(msg) from exc
+    config = read_json_object(config_path, "model config")
     model_type = config.get("model_type")
+    archs = config.get("architectures") or []
+    if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
+        msg = f"{config_path}: 'architectures' is {archs!r:.80}, not a list of class names; re-save the checkpoint"
+        raise ModelSourceError(msg)
+    if not isinstance(model_type, str):
+        msg = f"{config_path}: 'model_type' is {model_type!r:.80}, not a name like 'distilbert'; re-save the checkpoint"
+        raise ModelSourceError(msg)
     try:
         arch = architecture_of(model_type)
     except KeyError:
-        listed = ", ".join(config.get("architectures") or []) or "no architectures listed"
+        listed = ", ".join(archs) or "no architectures listed"
         msg = (
-            f"{path} holds a {model_type!r} model ({listed}); qaport converts {SUPPORTED_CLASSES} "
+            f"{path} holds a {model_type!r} model ({listed}, {config_path.name}); qaport converts {SUPPORTED_CLASSES} "
             f"checkpoints (model_type {SUPPORTED})"
         )
         raise ModelSourceError(msg) from None
-    archs = config.get("architectures") or []
+    _check_config_types(config, arch, config_path)
     if archs and not any(a.endswith("ForQuestionAnswering") for a in archs):
         msg = (
             f"{path} is a {', '.join(archs)} checkpoint, not a question-answering model; "
@@ -129,6 +149,128 @@ def _check_dir(path: Path) -> tuple[dict[str, Any], Path]:
     else:
         _check_safetensors(weights, arch)
     return config, weights
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A checkpoint's small JSON file, read and checked: one ModelSourceError naming it for any damage."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            msg = f"{path} is {size / 1e6:.0f} MB, not a {what} (at most {MAX_JSON_BYTES >> 20} MB); re-save it"
+            raise ModelSourceError(msg)
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        msg = f"{path} is not valid JSON (not UTF-8 text: byte {exc.start}); re-save the checkpoint"
+        raise ModelSourceError(msg) from exc
+    except json.JSONDecodeError as exc:
+        msg = f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}); re-save the checkpoint"
+        raise ModelSourceError(msg) from exc
+    except OSError as exc:
+        msg = f"cannot read {path} ({exc.strerror or exc})"
+        raise ModelSourceError(msg) from exc
+    if not isinstance(doc, dict):
+        msg = f"{path} holds a JSON {type(doc).__name__}, not the object a {what} is; re-save the checkpoint"
+        raise ModelSourceError(msg)
+    return doc
+
+
+def _check_config_types(config: dict[str, Any], arch: Architecture, config_path: Path) -> None:
+    """Every field the config class has a typed default for must have that type (a string where a size
+    belongs would surface as a TensorFlow error deep inside the model, naming no file)."""
+    import transformers
+
+    defaults = getattr(transformers, arch.config_class)().to_dict()
+    for key, value in config.items():
+        default = defaults.get(key)
+        if default is None or key in ("architectures", "model_type"):
+            continue
+        want: tuple[type, ...] = (int, float) if isinstance(default, float) else (type(default),)
+        if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, want):
+            kind = "a number" if float in want else f"a JSON {'boolean' if bool in want else want[0].__name__}"
+            msg = f"{config_path}: '{key}' is {value!r:.60}, not {kind}; re-save the checkpoint"
+            raise ModelSourceError(msg)
+
+
+def _check_tokenizer_json_files(path: Path) -> dict[str, Any]:
+    """tokenizer_config.json and special_tokens_map.json (both optional), read and their fields' types
+    checked before transformers reads them; returns tokenizer_config.json's content ({} when absent)."""
+    out: dict[str, Any] = {}
+    for name in ("tokenizer_config.json", "special_tokens_map.json"):
+        file = path / name
+        if not file.exists() and not file.is_symlink():
+            continue
+        doc = read_json_object(file, "tokenizer settings file")
+        for key, value in doc.items():
+            if key in _TOKEN_FIELDS:
+                ok = (
+                    value is None
+                    or isinstance(value, str)
+                    or (isinstance(value, dict) and isinstance(value.get("content"), str))
+                )
+                want = "a token string or {content: ...}"
+            elif key in _TOKENIZER_CONFIG_TYPES:
+                types = _TOKENIZER_CONFIG_TYPES[key]
+                ok = isinstance(value, types) and (bool in types or not isinstance(value, bool))
+                want = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            else:
+                continue
+            if not ok:
+                msg = f"{file}: '{key}' is {value!r:.60}, not {want}; re-save the tokenizer (tokenizer.save_pretrained)"
+                raise ModelSourceError(msg)
+        decoder = doc.get("added_tokens_decoder", {})
+        if not all(isinstance(v, dict) and isinstance(v.get("content"), str) for v in decoder.values()):
+            msg = f"{file}: 'added_tokens_decoder' has an entry without 'content'; re-save the tokenizer"
+            raise ModelSourceError(msg)
+        if name == "tokenizer_config.json":
+            out = doc
+    return out
+
+
+def _tokenizer_json_casing(path: Path) -> dict[str, Any]:
+    """Without tokenizer_config.json transformers assumes do_lower_case=True and rebuilds a cased
+    tokenizer.json's normalizer to lowercase: take the casing from tokenizer.json itself instead."""
+    try:
+        normalizer = json.loads((path / "tokenizer.json").read_text(encoding="utf-8")).get("normalizer")
+    except (OSError, ValueError, AttributeError):
+        return {}  # a damaged tokenizer.json is reported when it is loaded
+    if isinstance(normalizer, dict) and normalizer.get("type") == "BertNormalizer":
+        kwargs = {"do_lower_case": normalizer.get("lowercase"), "strip_accents": normalizer.get("strip_accents")}
+        return {k: v for k, v in kwargs.items() if isinstance(v, bool)}
+    return {}
+
+
+def _check_vocab_txt(path: Path, tokenizer: Any) -> None:
+    """A vocab.txt beside tokenizer.json must list the same WordPiece vocabulary, in the same order: when
+    they differ one of them is damaged, and which one cannot be known."""
+    vocab_file = path / "vocab.txt"
+    if not (path / "tokenizer.json").is_file() or not (vocab_file.exists() or vocab_file.is_symlink()):
+        return
+    fix = "re-save the tokenizer (tokenizer.save_pretrained) or remove vocab.txt to use tokenizer.json"
+    try:
+        tokens = vocab_file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        msg = f"{vocab_file} is not UTF-8 text (byte {exc.start}); {fix}"
+        raise ModelSourceError(msg) from exc
+    except OSError as exc:
+        msg = f"cannot read {vocab_file} ({exc.strerror or exc}); {fix}"
+        raise ModelSourceError(msg) from exc
+    model = tokenizer.backend_tokenizer.model
+    vocab = (
+        model.get_vocab()
+        if hasattr(model, "get_vocab")
+        else tokenizer.backend_tokenizer.get_vocab(with_added_tokens=False)
+    )
+    expected = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    if tokens != expected:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(tokens, expected, strict=False)) if a != b),
+            min(len(tokens), len(expected)),
+        )
+        msg = (
+            f"{vocab_file} does not match tokenizer.json ({len(tokens)} against {len(expected)} tokens, "
+            f"first difference at line {first + 1}); {fix}"
+        )
+        raise ModelSourceError(msg)
 
 
 def _no_head(weights: Path, arch: Architecture) -> str:
@@ -175,8 +317,10 @@ def _load_dir(path: Path, *, kind: str, spec: str, name: str) -> LoadedModel:
     arch = architecture_of(config.get("model_type"))
     tokenizer_class = getattr(transformers, arch.tokenizer_class)
     model_class = getattr(transformers, arch.qa_class)
+    tokenizer_config = _check_tokenizer_json_files(path)
+    casing = _tokenizer_json_casing(path) if "do_lower_case" not in tokenizer_config else {}
     try:
-        tokenizer = tokenizer_class.from_pretrained(str(path))
+        tokenizer = tokenizer_class.from_pretrained(str(path), **casing)
     except Exception as exc:  # the Rust `tokenizers` raises a bare Exception for a damaged tokenizer.json
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         files = {"wordpiece": "vocab.txt", "bpe": "vocab.json and merges.txt", "sentencepiece": "spiece.model"}
@@ -192,11 +336,13 @@ def _load_dir(path: Path, *, kind: str, spec: str, name: str) -> LoadedModel:
                 f"expected tokenizer.json or {files[arch.tokenizer_family]}"
             )
         raise ModelSourceError(msg) from exc
+    if arch.tokenizer_family == "wordpiece":
+        _check_vocab_txt(path, tokenizer)
     vocab = len(tokenizer)
     if vocab != config.get("vocab_size"):
         msg = (
-            f"tokenizer in {path} has {vocab} tokens but the model's vocab_size is {config.get('vocab_size')}; "
-            "the tokenizer does not belong to these weights: save both from the same model"
+            f"tokenizer in {path} has {vocab} tokens but the model's vocab_size is {config.get('vocab_size')} "
+            "(config.json); the tokenizer does not belong to these weights: save both from the same model"
         )
         raise ModelSourceError(msg)
     try:

@@ -92,7 +92,11 @@ def apply_damage(target: Path, how: Any, outside: Path) -> None:
 
 
 def sample(cases: list[T], command: str, default: int) -> list[T]:
-    """All cases with QAPORT_MATRIX_FULL=1, else a seeded sample of QAPORT_MATRIX_CASES (or ``default``)."""
+    """All cases with QAPORT_MATRIX_FULL=1, else a seeded sample of QAPORT_MATRIX_CASES (or ``default``).
+    ``QAPORT_MATRIX_ONLY=TEXT`` replays the cases whose file or damage names contain TEXT (e.g. ``vocab.txt``)."""
+    only = os.environ.get("QAPORT_MATRIX_ONLY")
+    if only:
+        return [c for c in cases if only in " ".join(str(x) for x in _names(c))]
     if FULL:
         return cases
     n = int(os.environ.get("QAPORT_MATRIX_CASES", default))
@@ -100,6 +104,13 @@ def sample(cases: list[T], command: str, default: int) -> list[T]:
         return cases
     picked = set(random.Random(f"{SEED}:sample:{command}").sample(range(len(cases)), n))
     return [c for i, c in enumerate(cases) if i in picked]
+
+
+def _names(case: Any) -> list[Any]:
+    """The printable names of a case (its strings; a round's cases, for a dict of them)."""
+    if isinstance(case, dict):
+        return [x for c in case.values() for x in _names(c)]
+    return [x for x in case if isinstance(x, str) and len(x) < 200]
 
 
 def announce(command: str, tried: int, total: int, detail: Any = "") -> str:

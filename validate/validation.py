@@ -223,6 +223,15 @@ def _identity(target: Target, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def files_of(record: dict[str, Any]) -> str:
+    """A format's files, for a reason: both when two or fewer, else the main file and how many more."""
+    paths = [str(f.get("path")) for f in record.get("files", [])]
+    main = str(record.get("main_file", paths[0] if paths else "?"))
+    if len(paths) <= 2:
+        return ", ".join(paths) or main
+    return f"{main} and {len(paths) - 1} more files under {main.split('/', maxsplit=1)[0]}/"
+
+
 def run_target(
     target: Target, root: Path, manifest: dict[str, Any], prepared: Prepared, settings: Settings, progress: Progress
 ) -> Run:
@@ -236,7 +245,8 @@ def run_target(
     except RuntimeUnavailable as exc:
         return Run({**entry, "status": "not_run", "reason": str(exc)})
     except Exception as exc:  # a format that cannot load is this format's failure, not the run's
-        return Run({**entry, "status": "failed", "reason": f"could not load: {type(exc).__name__}: {_first_line(exc)}"})
+        reason = f"could not load {files_of(record)}: {type(exc).__name__}: {_first_line(exc)}"
+        return Run({**entry, "status": "failed", "reason": reason})
     run = Run(entry)
     try:
         entry["load_seconds"] = runner.load_seconds
@@ -296,7 +306,7 @@ def run_target(
         }.get(host, "validation process (shared by Python runtimes)")
     except Exception as exc:
         entry["status"] = "failed"
-        entry["reason"] = f"{type(exc).__name__}: {_first_line(exc)}"
+        entry["reason"] = f"{files_of(record)} failed to run: {type(exc).__name__}: {_first_line(exc)}"
     finally:
         try:
             runner.deactivate()
