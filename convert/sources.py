@@ -239,38 +239,66 @@ def _tokenizer_json_casing(path: Path) -> dict[str, Any]:
     return {}
 
 
-def _check_vocab_txt(path: Path, tokenizer: Any) -> None:
-    """A vocab.txt beside tokenizer.json must list the same WordPiece vocabulary, in the same order: when
-    they differ one of them is damaged, and which one cannot be known."""
-    vocab_file = path / "vocab.txt"
-    if not (path / "tokenizer.json").is_file() or not (vocab_file.exists() or vocab_file.is_symlink()):
-        return
-    fix = "re-save the tokenizer (tokenizer.save_pretrained) or remove vocab.txt to use tokenizer.json"
+def _read_text(file: Path, fix: str) -> str:
     try:
-        tokens = vocab_file.read_text(encoding="utf-8").splitlines()
+        return file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        msg = f"{vocab_file} is not UTF-8 text (byte {exc.start}); {fix}"
+        msg = f"{file} is not UTF-8 text (byte {exc.start}); {fix}"
         raise ModelSourceError(msg) from exc
     except OSError as exc:
-        msg = f"cannot read {vocab_file} ({exc.strerror or exc}); {fix}"
+        msg = f"cannot read {file} ({exc.strerror or exc}); {fix}"
         raise ModelSourceError(msg) from exc
-    model = tokenizer.backend_tokenizer.model
-    vocab = (
-        model.get_vocab()
-        if hasattr(model, "get_vocab")
-        else tokenizer.backend_tokenizer.get_vocab(with_added_tokens=False)
-    )
+
+
+def _first_difference(a: list[Any], b: list[Any]) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def _check_vocab_files(path: Path, tokenizer: Any, family: str) -> None:
+    """The slow tokenizer's files beside tokenizer.json (WordPiece vocab.txt; byte-level BPE vocab.json and
+    merges.txt) must hold the same vocabulary (and merges) as tokenizer.json: when they differ one of them
+    is damaged, and which one cannot be known. The fast tokenizer reads only tokenizer.json, so without
+    this check a damaged vocab.txt would pass unseen (and be rewritten from tokenizer.json)."""
+    if not (path / "tokenizer.json").is_file():
+        return
+    files = {"wordpiece": ("vocab.txt",), "bpe": ("vocab.json", "merges.txt")}.get(family, ())
+    vocab = tokenizer.backend_tokenizer.get_vocab(with_added_tokens=False)
     expected = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
-    if tokens != expected:
-        first = next(
-            (i for i, (a, b) in enumerate(zip(tokens, expected, strict=False)) if a != b),
-            min(len(tokens), len(expected)),
-        )
-        msg = (
-            f"{vocab_file} does not match tokenizer.json ({len(tokens)} against {len(expected)} tokens, "
-            f"first difference at line {first + 1}); {fix}"
-        )
-        raise ModelSourceError(msg)
+    for name in files:
+        file = path / name
+        if not file.exists() and not file.is_symlink():
+            continue
+        fix = f"re-save the tokenizer (tokenizer.save_pretrained) or remove {name} to use tokenizer.json"
+        text = _read_text(file, fix)
+        if name == "vocab.txt":
+            got, what = text.splitlines(), "tokens"
+        elif name == "vocab.json":
+            try:
+                doc = json.loads(text)
+            except json.JSONDecodeError as exc:
+                msg = f"{file} is not valid JSON (line {exc.lineno}: {exc.msg}); {fix}"
+                raise ModelSourceError(msg) from exc
+            if not isinstance(doc, dict) or not all(isinstance(v, int) for v in doc.values()):
+                msg = f"{file} is not an object of token ids; {fix}"
+                raise ModelSourceError(msg)
+            got, what = [t for t, _ in sorted(doc.items(), key=lambda kv: kv[1])], "tokens"
+        else:
+            got = [ln for ln in text.splitlines() if ln and not ln.startswith("#version")]
+            expected = _merges_of(path / "tokenizer.json")
+            what = "merges"
+        if got != expected:
+            first = _first_difference(got, expected)
+            msg = (
+                f"{file} does not match tokenizer.json ({len(got)} against {len(expected)} {what}, "
+                f"first difference at entry {first + 1}); {fix}"
+            )
+            raise ModelSourceError(msg)
+
+
+def _merges_of(tokenizer_json: Path) -> list[str]:
+    """tokenizer.json's BPE merges as merges.txt lines ("a b"; newer files store [a, b] pairs)."""
+    merges = json.loads(tokenizer_json.read_text(encoding="utf-8")).get("model", {}).get("merges", [])
+    return [m if isinstance(m, str) else " ".join(m) for m in merges]
 
 
 def _no_head(weights: Path, arch: Architecture) -> str:
@@ -336,8 +364,7 @@ def _load_dir(path: Path, *, kind: str, spec: str, name: str) -> LoadedModel:
                 f"expected tokenizer.json or {files[arch.tokenizer_family]}"
             )
         raise ModelSourceError(msg) from exc
-    if arch.tokenizer_family == "wordpiece":
-        _check_vocab_txt(path, tokenizer)
+    _check_vocab_files(path, tokenizer, arch.tokenizer_family)
     vocab = len(tokenizer)
     if vocab != config.get("vocab_size"):
         msg = (

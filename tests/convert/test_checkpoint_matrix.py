@@ -83,18 +83,30 @@ QUESTIONS = [
 ]
 
 
+ROBERTA_FILES = ["vocab.json", "merges.txt"]
+ACCEPTED.update(
+    {
+        ("vocab.json", "missing"): "tokenizer.json holds the whole byte-level BPE vocabulary",
+        ("merges.txt", "missing"): "tokenizer.json holds the merges",
+    }
+)
+
+
 def expected(rel: str, damage: str) -> str:
     return "accept" if (rel, damage) in ACCEPTED else "refuse"
 
 
-def cases(checkpoint: Path) -> list[tuple[str, str, Any]]:
+def cases(checkpoint: Path, files: list[str], label: str) -> list[tuple[str, str, Any]]:
     out = []
-    for rel in FILES:
-        rng = random.Random(f"{SEED}:convert:{rel}")
+    for rel in files:
+        rng = random.Random(f"{SEED}:{label}:{rel}")
         data = (checkpoint / rel).read_bytes()
         if rel in FIELDS:
             damages = json_damages(data, FIELDS[rel], rng)
-        elif rel == "vocab.txt":
+        elif rel == "vocab.json":  # token -> id: two ids replaced by another type
+            keys = list(json.loads(data))
+            damages = json_damages(data, [(keys[0],), (keys[-1],)], rng)
+        elif rel.endswith(".txt"):
             damages = text_damages(data, rng)
         else:
             damages = byte_damages(data, rng)
@@ -125,10 +137,25 @@ def test_every_damaged_checkpoint_file_is_refused_in_one_line_or_converted_right
 
     ckpt = tmp_path / "checkpoint"
     shutil.copytree(CHECKPOINT_DIR, ckpt)
+    run_matrix("convert", ckpt, cases(ckpt, FILES, "convert"), tmp_path, default=5)
+
+
+@pytest.mark.tf
+def test_a_roberta_checkpoints_vocab_json_and_merges_txt_damaged(tmp_path: Path) -> None:
+    """The byte-level BPE files of a tiny RoBERTa (random:tiny-roberta, saved with save_pretrained)."""
+    from convert.sources import load_model
+
+    ckpt = tmp_path / "roberta"
+    loaded = load_model("random:tiny-roberta")
+    loaded.model.save_pretrained(str(ckpt))
+    loaded.tokenizer.save_pretrained(str(ckpt))
+    run_matrix("convert (RoBERTa)", ckpt, cases(ckpt, ROBERTA_FILES, "convert-roberta"), tmp_path, default=2)
+
+
+def run_matrix(command: str, ckpt: Path, every: list[tuple[str, str, Any]], tmp_path: Path, default: int) -> None:
     outside = tmp_path / "outside.json"
     outside.write_text('{"note": "a file outside the checkpoint, of no checkpoint kind"}')
-    every = cases(ckpt)
-    picked = sample(every, "convert", default=6)
+    picked = sample(every, command, default=default)
     reference: dict[str, Any] = {}
     if any(expected(rel, name) == "accept" for rel, name, _ in picked):
         ref = tmp_path / "reference"
@@ -182,6 +209,6 @@ def test_every_damaged_checkpoint_file_is_refused_in_one_line_or_converted_right
         (ckpt / rel).unlink(missing_ok=True)
         (ckpt / rel).write_bytes(original)
     announce(
-        "convert", len(picked), len(every), f"({dict(tried)}; {dict(outcomes)}; {time.perf_counter() - start:.0f} s)"
+        command, len(picked), len(every), f"({dict(tried)}; {dict(outcomes)}; {time.perf_counter() - start:.0f} s)"
     )
     assert not failures, f"{len(failures)} of {len(picked)} cases failed:\n" + "\n".join(failures)

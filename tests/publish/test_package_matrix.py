@@ -118,10 +118,12 @@ def test_every_damaged_package_file_is_an_integrity_or_qa_error_naming_it(packag
     tried: Counter[str] = Counter()
     names: Counter[str] = Counter()
     failures = []
+    shown: dict[str, str] = {}  # one message per file, printed: what a user of the package reads
     for (rel, name, _, signed), res in zip(picked, out["results"], strict=True):
         case = f"{rel} {name}{' re-signed' if signed else ''}"
         tried[rel] += 1
         names[res.get("name", "answered")] += 1
+        shown.setdefault(f"{rel}{' re-signed' if signed else ''}", f"{name}: {res.get('name')}: {res.get('message')}")
         if res["ok"]:
             failures.append(f"{case}: loaded and answered {res['text']!r}")
         elif res["name"] not in ("IntegrityError", "QAError"):
@@ -130,5 +132,7 @@ def test_every_damaged_package_file_is_an_integrity_or_qa_error_naming_it(packag
             failures.append(f"{case}: the message is not one line naming {rel}: {res['message'][:300]!r}")
     detail = f"({dict(tried)}; {dict(names)}; {time.perf_counter() - start:.0f} s)"
     announce("npm client", len(picked), len(every), detail)
+    for what, message in shown.items():
+        print(f"  {what}: {message[:240]}")
     assert out["intact"]["ok"] and out["intact"]["text"], out["intact"]
     assert not failures, f"{len(failures)} of {len(picked)} cases failed:\n" + "\n".join(failures)

@@ -3,10 +3,12 @@
 Every case must end in one ``ERROR`` line naming the damaged file, exit 2, no traceback, and the directory
 exactly as it was (nothing written, nothing half-written). Seeded: ``QAPORT_MATRIX_SEED`` replays a run (the
 garbage bytes and the wrong-typed values are drawn from it); the number of cases is printed per command.
-Covered so far: an artifact directory's manifest.json (``validate``, ``publish``) and report.json (``publish``).
-Checkpoints (tests/convert/test_bad_checkpoints.py), examples files and model files (tests/validate/
-test_bad_files.py, test_validate.py) and the npm client's files (tests/publish/test_tampered_packages.py)
-have their own hand-picked cases; docs/reliability.md records what the matrix does not cover yet.
+This file covers an artifact directory's manifest.json (``validate``, ``publish``) and report.json
+(``publish``), every case every run (12 s). The other files each command reads have their matrices, sharing
+tests/corruption.py (damages, seeded sampling: ``QAPORT_MATRIX_FULL=1`` runs all, CI a sample):
+tests/convert/test_checkpoint_matrix.py (checkpoint files through ``convert``),
+tests/validate/test_examples_matrix.py (examples files), tests/validate/test_model_files_matrix.py (model
+files, re-signed) and tests/publish/test_package_matrix.py (the npm package's model directory).
 """
 
 from __future__ import annotations
