@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-import { processTree, startChromium } from './chromium.mjs';
+import { blockedError, keepOnOrigin, processTree, startChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
 const require = createRequire(import.meta.url);
@@ -83,11 +83,11 @@ async function runLevers(levers, job, ctx) {
     const chromium = await startChromium(job.browser, { log });
     try {
       const page = await chromium.browser.newPage();
-      await page.setRequestInterception(true);
-      page.on('request', (req) => (req.url().startsWith(`${ctx.server.origin}/`) ? req.continue() : req.abort('blockedbyclient')));
+      const blocked = await keepOnOrigin(page, ctx.server.origin);
       await page.goto(`${ctx.server.url}levers.html`, { waitUntil: 'load', timeout: 60_000 });
       await page.waitForFunction(() => globalThis.qaportBenchLevers !== undefined, { timeout: 60_000 });
       const reply = await page.evaluate((r) => globalThis.qaportBenchLevers.call('measure', r), { ...levers, threads });
+      if (blocked.length) throw blockedError(blocked);
       if (!reply.ok) throw new Error(`${reply.error} (${reply.stack})`);
       out.push({ threads, ...reply });
     } finally {
@@ -160,20 +160,10 @@ function plannedRuns(firstMs, questions, proto) {
 async function runSystem(system, job, ctx) {
   const t0 = performance.now();
   const chromium = await startChromium(job.browser, { log });
-  const blocked = [];
   const consoleTail = [];
   try {
     const page = await chromium.browser.newPage();
-    await page.setRequestInterception(true);
-    page.on('request', (req) => {
-      const url = req.url();
-      if (url.startsWith(`${ctx.server.origin}/`) || url.startsWith('data:') || url.startsWith('blob:')) {
-        req.continue();
-        return;
-      }
-      blocked.push(url);
-      req.abort('blockedbyclient');
-    });
+    const blocked = await keepOnOrigin(page, ctx.server.origin);
     page.on('console', (msg) => {
       consoleTail.push(`[${msg.type()}] ${msg.text()}`);
       if (consoleTail.length > 20) consoleTail.shift();
@@ -183,7 +173,7 @@ async function runSystem(system, job, ctx) {
     await page.waitForFunction(() => globalThis.qaportBench !== undefined, { timeout: 60_000 });
     const call = async (op, req) => {
       const reply = await page.evaluate((o, r) => globalThis.qaportBench.call(o, r), op, req);
-      if (blocked.length) throw new Error(`the page requested another host (refused): ${blocked.slice(0, 3).join(', ')}`);
+      if (blocked.length) throw blockedError(blocked);
       if (!reply.ok) throw new Error(`${reply.error} (${reply.stack}); console: ${consoleTail.slice(-5).join(' | ')}`);
       const { ok: _ok, ...rest } = reply;
       return rest;

@@ -103,3 +103,31 @@ export function processTree(rootPid) {
   }
   return pids;
 }
+
+/**
+ * Keep a page on its own origin: every request to another host is refused (the network here is closed,
+ * and a web app built with qaport must not need one) and recorded. `onBlocked(url)` hears each refusal;
+ * `serve(req)`, when given, answers same-origin requests itself (return true) or lets them through.
+ * Returns the list of refused URLs, which the caller checks after each step.
+ */
+export async function keepOnOrigin(page, origin, { onBlocked = () => {}, serve = null } = {}) {
+  const blocked = [];
+  await page.setRequestInterception(true);
+  page.on('request', async (req) => {
+    const url = req.url();
+    if (!(url.startsWith(`${origin}/`) || url.startsWith('data:') || url.startsWith('blob:'))) {
+      blocked.push(url);
+      onBlocked(url);
+      req.abort('blockedbyclient');
+      return;
+    }
+    if (serve && (await serve(req, url))) return;
+    req.continue();
+  });
+  return blocked;
+}
+
+/** The error to throw when a page asked for another host. */
+export function blockedError(blocked) {
+  return new Error(`the page requested another host (refused): ${blocked.slice(0, 3).join(', ')}`);
+}

@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import { oneLine, parseFaults, protocolStdout, send, serveLines } from '../node/jsonlines.mjs';
-import { processTree, startChromium } from './chromium.mjs';
+import { blockedError, keepOnOrigin, processTree, startChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
 const require = createRequire(import.meta.url);
@@ -182,7 +182,6 @@ async function main() {
   const server = await serve(mounts, { log });
   const chromium = await startChromium(args.browser, { log });
   onFatal = () => chromium.close();
-  const blocked = [];
   let crashed = null;
   const cleanup = async () => {
     await chromium.close();
@@ -191,16 +190,8 @@ async function main() {
   process.on('SIGTERM', () => cleanup().finally(() => process.exit(143)));
 
   const page = await chromium.browser.newPage();
-  await page.setRequestInterception(true);
-  page.on('request', (req) => {
-    const url = req.url();
-    if (url.startsWith(server.origin + '/') || url.startsWith('data:') || url.startsWith('blob:')) {
-      req.continue();
-      return;
-    }
-    blocked.push(url);
-    pageLog(`browser runner: refused a request to another host: ${url}`);
-    req.abort('blockedbyclient');
+  const blocked = await keepOnOrigin(page, server.origin, {
+    onBlocked: (url) => pageLog(`browser runner: refused a request to another host: ${url}`),
   });
   page.on('console', (msg) => pageLog(`[page console.${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => pageLog(`[page error] ${oneLine(err)}`));
@@ -215,9 +206,9 @@ async function main() {
   await page.waitForFunction(() => globalThis.qaportPage !== undefined, { timeout: 60_000 });
 
   const call = async (op, req) => {
-    if (blocked.length) throw new Error(`the page requested another host (refused): ${blocked.slice(0, 3).join(', ')}`);
+    if (blocked.length) throw blockedError(blocked);
     const reply = await page.evaluate((o, r) => globalThis.qaportPage.call(o, r), op, req);
-    if (blocked.length) throw new Error(`the page requested another host (refused): ${blocked.slice(0, 3).join(', ')}`);
+    if (blocked.length) throw blockedError(blocked);
     if (!reply.ok) throw new Error(reply.error);
     const { ok: _ok, ...rest } = reply;
     return rest;

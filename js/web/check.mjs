@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { startChromium } from '../browser/chromium.mjs';
+import { keepOnOrigin, startChromium } from '../browser/chromium.mjs';
 import { serve } from '../browser/server.mjs';
 
 const READY_MS = 180_000;
@@ -79,14 +79,7 @@ let result;
 try {
   const page = await chromium.browser.newPage();
   await page.setViewport({ width: 1024, height: 900 });
-  await page.setRequestInterception(true);
-  page.on('request', (req) => {
-    if (req.url().startsWith(`${server.origin}/`) || req.url().startsWith('data:') || req.url().startsWith('blob:')) req.continue();
-    else {
-      failures.push(`the page requested another host: ${req.url()}`);
-      req.abort('blockedbyclient');
-    }
-  });
+  await keepOnOrigin(page, server.origin, { onBlocked: (url) => failures.push(`the page requested another host: ${url}`) });
   page.on('console', (msg) => log(`[page console.${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => failures.push(`page error: ${err.message}`));
   page.on('error', (err) => failures.push(`the page crashed: ${err.message}`));

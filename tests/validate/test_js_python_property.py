@@ -41,10 +41,11 @@ import numpy.typing as npt
 import pytest
 
 from qaport import decode
+from qaport.default_model import CHECKPOINT_DIR
 from validate.node_bridge import NODE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKPOINT = ROOT / "convert" / "default_model" / "checkpoint"
+CHECKPOINT = CHECKPOINT_DIR
 SEED = 20240616
 N_PAIRS = 2000
 SHOW = 4  # failing cases shown in the assertion message

@@ -29,11 +29,13 @@ from typing import Any
 
 import pytest
 
+from qaport.default_model import CHECKPOINT_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "validate" / "js" / "tokenizer_parity_node.mjs"
 IN_BROWSER = ROOT / "tests" / "validate" / "js" / "in_browser.mjs"
 HOSTS = ("node", "browser")  # the same JavaScript in Node.js and in headless Chromium
-CHECKPOINT = ROOT / "convert" / "default_model" / "checkpoint"
+CHECKPOINT = CHECKPOINT_DIR
 SEEDS = [int(s) for s in os.environ.get("QAPORT_TOKENIZER_SEEDS", "20240616").split(",")]
 N_PAIRS = int(os.environ.get("QAPORT_TOKENIZER_PAIRS", "2000"))
 N_VARIANT = max(300, N_PAIRS // 6)

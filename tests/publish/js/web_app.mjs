@@ -10,7 +10,7 @@
 
 import fs from 'node:fs';
 
-import { startChromium } from '../../../js/browser/chromium.mjs';
+import { keepOnOrigin, startChromium } from '../../../js/browser/chromium.mjs';
 import { serve } from '../../../js/browser/server.mjs';
 
 const args = {};
@@ -22,28 +22,21 @@ const job = JSON.parse(fs.readFileSync(args.job, 'utf8'));
 const log = (line) => process.stderr.write(`${line}\n`);
 const server = await serve({ '/': args.public }, { log });
 const chromium = await startChromium(args.browser, { log });
-const offOrigin = [];
+let offOrigin = [];
 const requested = new Set();
 let tamper = null;
 let failure = null;
 try {
   const page = await chromium.browser.newPage();
-  await page.setRequestInterception(true);
-  page.on('request', async (req) => {
-    const url = req.url();
-    if (!url.startsWith(`${server.origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) {
-      offOrigin.push(url);
-      req.abort('blockedbyclient');
-      return;
-    }
-    requested.add(new URL(url, server.origin).pathname);
-    if (tamper && url === `${server.origin}/model/${tamper}`) {
+  offOrigin = await keepOnOrigin(page, server.origin, {
+    serve: (req, url) => {
+      requested.add(new URL(url, server.origin).pathname);
+      if (!tamper || url !== `${server.origin}/model/${tamper}`) return false;
       const bytes = fs.readFileSync(`${args.public}/model/${tamper}`);
       bytes[bytes.length >> 1] ^= 0x01;
       req.respond({ status: 200, contentType: 'application/octet-stream', body: bytes, headers: { 'Cross-Origin-Resource-Policy': 'same-origin' } });
-      return;
-    }
-    req.continue();
+      return true;
+    },
   });
   page.on('console', (msg) => log(`[page console.${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => {

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startChromium } from '../../../js/browser/chromium.mjs';
+import { keepOnOrigin, startChromium } from '../../../js/browser/chromium.mjs';
 import { serve } from '../../../js/browser/server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -34,14 +34,7 @@ const chromium = await startChromium(args.browser, { log });
 let failure = null;
 try {
   const page = await chromium.browser.newPage();
-  await page.setRequestInterception(true);
-  page.on('request', (req) => {
-    if (req.url().startsWith(`${server.origin}/`) || req.url().startsWith('data:')) req.continue();
-    else {
-      failure ??= `the page requested another host: ${req.url()}`;
-      req.abort('blockedbyclient');
-    }
-  });
+  await keepOnOrigin(page, server.origin, { onBlocked: (url) => (failure ??= `the page requested another host: ${url}`) });
   page.on('console', (msg) => log(`[page console.${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => {
     failure ??= `page error: ${err.message}`;
