@@ -56,8 +56,8 @@ const INSTALL_HINTS = {
   [TFJS_NODE]:
     `${TFJS_NODE} is an optional peer dependency, needed for runtime 'savedmodel' and backend 'tensorflow': ` +
     `npm install ${TFJS_NODE}@4.22.0 (its install script downloads libtensorflow; where only the npm registry ` +
-    'is reachable: npm install --ignore-scripts, then build its addon against the pip tensorflow wheel with ' +
-    "qaport's js/node/build_tfjs_node.py --package node_modules/@tensorflow/tfjs-node)",
+    'is reachable: npm install --ignore-scripts, then build its addon against the CPU-only libtensorflow of the pip ' +
+    "tensorflow-cpu wheel with qaport's js/node/build_tfjs_node.py --package node_modules/@tensorflow/tfjs-node)",
 };
 
 /** require() a runtime package, with an install hint instead of a bare MODULE_NOT_FOUND. */
@@ -136,6 +136,43 @@ async function loadOnnxNode(files, mainFile, outputMap) {
 
 let tfjsReady = null;
 
+let tflogLevel = null; // the absl level set, once qaport_tflog.node was found
+
+/**
+ * require('@tensorflow/tfjs-node'), quiet: libtensorflow logs info and warnings when it loads and when a
+ * SavedModel loads. TF's logger reads TF_CPP_MIN_LOG_LEVEL once, while the library loads, so it is
+ * set before (to 2, errors only, unless the user chose a level: theirs is kept); absl's follows it.
+ */
+function requireTfjsNode() {
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const tfnode = requirePackage(TFJS_NODE);
+  tflogLevel ??= quietTensorflowLogs(process.env.TF_CPP_MIN_LOG_LEVEL);
+  return tfnode;
+}
+
+/**
+ * TensorFlow 2.19 sends part of its messages through absl logging, which TF_CPP_MIN_LOG_LEVEL does not
+ * reach ("MLIR V1 optimization pass is not enabled" while a SavedModel loads, XLA's notices). qaport's
+ * build of the addon (js/node/build_tfjs_node.py) puts qaport_tflog.node beside it, linked to the same
+ * libtensorflow_framework.so.2: it sets absl's minimum level on TF_CPP_MIN_LOG_LEVEL's scale. Returns the
+ * level set, or null where the module is absent (a tfjs-node installed by its own script, whose
+ * libtensorflow 2.9 logs through TF's logger only).
+ */
+function quietTensorflowLogs(level) {
+  let file;
+  try {
+    const pkg = path.dirname(require.resolve(`${TFJS_NODE}/package.json`));
+    file = path.join(pkg, 'lib', 'napi-v8', 'qaport_tflog.node');
+  } catch {
+    return null;
+  }
+  if (!fs.existsSync(file)) return null;
+  const n = Number.parseInt(level, 10);
+  const wanted = Number.isFinite(n) ? Math.min(Math.max(n, 0), 3) : 0; // TF reads a non-number as 0
+  require(file).setMinLogLevel(wanted);
+  return wanted;
+}
+
 async function initTfjs(backend) {
   const tf = requirePackage('@tensorflow/tfjs-core');
   const versions = { 'tfjs-core': tf.version_core };
@@ -146,8 +183,7 @@ async function initTfjs(backend) {
     wasm.setWasmPaths(`${path.dirname(file)}${path.sep}`);
     versions['tfjs-backend-wasm'] = packageVersion('@tensorflow/tfjs-backend-wasm');
   } else if (backend === 'tensorflow') {
-    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2'; // libtensorflow's CUDA-probe chatter
-    requirePackage(TFJS_NODE); // loads the addon and libtensorflow; registers 'tensorflow' in tfjs-core
+    requireTfjsNode(); // loads the addon and libtensorflow; registers 'tensorflow' in tfjs-core
     if (!tf.findBackendFactory('tensorflow')) {
       throw new QAError(
         `${TFJS_NODE} did not register its backend in this package's @tensorflow/tfjs-core ` +
@@ -171,7 +207,7 @@ async function initTfjs(backend) {
 
 async function tfjsEngine(backend) {
   if (!TFJS_BACKENDS.includes(backend)) throw new QAError(`TF.js backend must be one of ${TFJS_BACKENDS.join(', ')}; got ${JSON.stringify(backend)}`);
-  if (backend === 'tensorflow') requirePackage(TFJS_NODE); // a missing tfjs-node is the error to report first
+  if (backend === 'tensorflow') requireTfjsNode(); // a missing tfjs-node is the error to report first
   tfjsReady ??= initTfjs(backend).catch((err) => {
     tfjsReady = null;
     throw err;
@@ -199,7 +235,7 @@ const SERVING_SIGNATURE = 'serving_default';
 
 async function loadSavedModel(files, mainFile, outputMap) {
   const { tf, versions, extra } = await tfjsEngine('tensorflow');
-  const tfnode = requirePackage(TFJS_NODE);
+  const tfnode = requireTfjsNode();
   const dir = files.dir(path.posix.dirname(mainFile));
   const model = await tfnode.node.loadSavedModel(dir, SERVING_TAGS, SERVING_SIGNATURE);
   // The signature's own keys (input_ids, ...), not its tensor names (serving_default_input_ids:0):

@@ -839,6 +839,56 @@ def test_installed_package_refuses_a_modified_savedmodel(published: dict[str, An
     assert ok_res["ok"], ok_res
 
 
+QUIET_SCRIPT = """\
+import { QAClient } from '%(name)s';
+
+const [question, context] = process.argv.slice(2);
+const qa = await QAClient.fromOptions({ runtime: 'savedmodel' });
+const answer = await qa.predict(question, context);
+console.log(JSON.stringify({ text: answer.text, format: qa.info.format, runtime: qa.info.runtimeId }));
+await qa.dispose();
+"""
+
+
+@pytest.mark.tf
+@pytest.mark.node
+@pytest.mark.slow
+@needs_node
+def test_savedmodel_client_keeps_the_console_quiet(published: dict[str, Any], client_tfjs_node: Path) -> None:
+    """A consumer's console at default settings: runtime 'savedmodel' answers the Super Bowl question and
+    libtensorflow (the CPU-only one js/node/build_tfjs_node.py builds against) writes nothing to stderr;
+    a TF_CPP_MIN_LOG_LEVEL the user set is kept, for TF's own logger and for absl's."""
+    from qaport.default_model import SUPER_BOWL_ANSWER, SUPER_BOWL_CONTEXT, SUPER_BOWL_QUESTION
+
+    script = client_tfjs_node / "quiet.mjs"
+    script.write_text(QUIET_SCRIPT % {"name": published["manifest"]["npm"]["name"]})
+    base = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # the suite sets it
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            ["node", str(script), SUPER_BOWL_QUESTION, SUPER_BOWL_CONTEXT],
+            cwd=client_tfjs_node,
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+        return proc
+
+    quiet = run()
+    assert quiet.stderr == ""
+    got = json.loads(quiet.stdout.strip().splitlines()[-1])
+    assert (got["format"], got["runtime"]) == ("savedmodel", "tfjs-node")
+    if published["manifest"]["source"].get("kind") == "default":
+        assert got["text"] == SUPER_BOWL_ANSWER
+    chatty = run(TF_CPP_MIN_LOG_LEVEL="0")  # the user's level: info from both loggers
+    assert json.loads(chatty.stdout.strip().splitlines()[-1]) == got
+    assert "Reading SavedModel from" in chatty.stderr, chatty.stderr[-3000:]  # TF's logger
+    assert "MLIR V1 optimization pass is not enabled" in chatty.stderr, chatty.stderr[-3000:]  # absl's
+
+
 TRANSFORMERS_JS_SCRIPT = """\
 import fs from 'node:fs';
 import path from 'node:path';

@@ -64,6 +64,21 @@ def test_build_is_idempotent_and_the_addon_runs_on_libtensorflow() -> None:
 
     assert got == {"backend": "tensorflow", "y": [19, 22, 43, 50], "tf": tf.__version__}
 
+    # On Linux x86-64 the addon links to the CPU-only tensorflow-cpu wheel's libtensorflow, kept in the
+    # build script's cache: no CUDA plugin registers at load, so errors-only logging leaves stderr empty.
+    sys.path.insert(0, str(BUILD.parent))
+    try:
+        import build_tfjs_node as build
+    finally:
+        sys.path.remove(str(BUILD.parent))
+    stamp = json.loads(addon.with_name("qaport-build.json").read_text())
+    assert stamp["libtensorflow"] == build.default_libtensorflow()
+    assert addon.with_name(build.TFLOG).is_file()
+    if build.cpu_wheel_available():
+        lib = (addon.parents[2] / "deps" / "lib" / "libtensorflow_cc.so.2").resolve()
+        assert lib.parent == build.cache_dir().resolve() / "libtensorflow-cpu-2.19.0", lib
+        assert run.stderr == ""
+
 
 def _windows(tokenizer: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     """Real windows: held-out questions one by one, a batch of several, and a random padded batch."""
