@@ -1,4 +1,5 @@
-"""Keras model -> ONNX (tf2onnx, int64 inputs) and its dynamic int8 variant, saved reproducibly."""
+"""Keras model -> ONNX (tf2onnx, int64 inputs) and its unfused dynamic int8 variant, saved reproducibly
+(the fused and static int8 variants: convert/onnx_int8.py, docs/int8.md)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,10 @@ def _name_dynamic_axes(proto: Any, fixed_length: int | None) -> None:
 
 def quantize_int8(src: Path, dst: Path) -> None:
     """Dynamic 8-bit quantisation of the MatMul weights (activations quantised at run time).
+
+    Since issue 27 this is the ``onnx-int8-dynamic`` variant (the unfused tf2onnx graph); the shipped
+    ``onnx-int8`` and the calibrated ``onnx-int8-static`` are built by convert/onnx_int8.py from the
+    fused graph, with the same weight rule. Measurements and the choice: docs/int8.md.
 
     - Signed weights with ``reduce_range`` (7-bit, U8S8 ``MatMulInteger``): onnxruntime's x86-64
       kernels without VNNI (AVX2, the machines this runs on) multiply u8 x s8 with VPMADDUBSW, whose

@@ -288,7 +288,15 @@ def test_convert_bench_quick_reports_time_size_and_memory(tmp_path: Path) -> Non
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     (run,) = json.loads(out.read_text())
     assert run["model"] == "default" and run["ok"]
-    assert set(run["formats"]) == {"savedmodel", "tfjs", "tfjs-fp16", "onnx", "onnx-int8"}
+    assert set(run["formats"]) == {
+        "savedmodel",
+        "tfjs",
+        "tfjs-fp16",
+        "onnx",
+        "onnx-int8",
+        "onnx-int8-dynamic",
+        "onnx-int8-static",
+    }
     for fmt in run["formats"].values():
         assert fmt["seconds"] > 0 and fmt["size_bytes"] > 0 and fmt["peak_rss_bytes"] > 0
     assert run["peak_rss_bytes"] >= max(f["peak_rss_bytes"] for f in run["formats"].values()) * 0.5
