@@ -244,14 +244,12 @@ def _match_attention(g: _Graph, softmax: Any, num_heads: int) -> _AttentionMatch
         return None
     t_q = g.source(qk.input[0], "Transpose")
     t_k = g.source(qk.input[1], "Transpose")
-    perm = {a.name: list(a.ints) for n in (t_q, t_k) if n is not None for a in n.attribute}
     if t_q is None or t_k is None:
         return None
     if [list(a.ints) for a in t_q.attribute] != [[0, 2, 1, 3]] or [list(a.ints) for a in t_k.attribute] != [
         [0, 2, 3, 1]
     ]:
         return None
-    del perm
     mul_q = g.source(t_q.input[0], "Mul")
     scale = g.scalar(g.other(mul_q, mul_q.input[0])) if mul_q is not None else None
     if mul_q is None or scale is None:
@@ -288,14 +286,20 @@ def _float_mask(g: _Graph, name: str) -> str | None:
     """``eps - 1e30 * (1 - Reshape(float_mask, [B, 1, 1, S]))`` -> the float mask [B, S] (1 = attend)."""
     outer = g.source(name, "Sub")
     mul = g.source(outer.input[1], "Mul") if outer is not None else None
-    if outer is None or mul is None or abs(g.scalar(outer.input[0]) or 1.0) > 1e-6:
+    eps = g.scalar(outer.input[0]) if outer is not None else None
+    if mul is None or eps is None or abs(eps) > 1e-6:  # a constant added to every score: softmax ignores it
         return None
     big = g.scalar(mul.input[0]) if g.const(mul.input[0]) is not None else g.scalar(mul.input[1])
     inner = g.source(g.other(mul, mul.input[0] if g.const(mul.input[0]) is not None else mul.input[1]), "Sub")
     if big is None or big < 1e4 or inner is None or g.scalar(inner.input[0]) != 1.0:
         return None
     reshape = g.source(inner.input[1], "Reshape")
-    return reshape.input[0] if reshape is not None else None
+    if reshape is None:
+        return None
+    source = reshape.input[0]  # must be the graph's attention_mask (through Casts): mask_index replaces it
+    while (cast := g.source(source, "Cast")) is not None:
+        source = cast.input[0]
+    return reshape.input[0] if source == "attention_mask" else None
 
 
 def _fuse_attention(g: _Graph, num_heads: int, mask_index: str) -> int:
@@ -379,7 +383,9 @@ def _ort_bert_fusions(model: Any, *, num_heads: int, hidden_size: int) -> Any:
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
     options = FusionOptions("bert")
     options.enable_embed_layer_norm = False  # position ids come from Range here; the embeddings stay as they are
-    options.enable_attention = False  # done above, from the weights' own shapes (hidden_size is no guide for MobileBERT)
+    options.enable_attention = (
+        False  # done above, from the weights' own shapes (hidden_size is no guide for MobileBERT)
+    )
     optimized = optimize_by_fusion(
         model, model_type="bert", num_heads=num_heads, hidden_size=hidden_size, optimization_options=options
     )
