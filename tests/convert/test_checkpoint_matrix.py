@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 import time
@@ -149,13 +150,21 @@ def test_a_roberta_checkpoints_vocab_json_and_merges_txt_damaged(tmp_path: Path)
     loaded = load_model("random:tiny-roberta")
     loaded.model.save_pretrained(str(ckpt))
     loaded.tokenizer.save_pretrained(str(ckpt))
-    run_matrix("convert (RoBERTa)", ckpt, cases(ckpt, ROBERTA_FILES, "convert-roberta"), tmp_path, default=2)
+    run_matrix("convert (RoBERTa)", ckpt, cases(ckpt, ROBERTA_FILES, "convert-roberta"), tmp_path, default=1)
 
 
 def run_matrix(command: str, ckpt: Path, every: list[tuple[str, str, Any]], tmp_path: Path, default: int) -> None:
     outside = tmp_path / "outside.json"
     outside.write_text('{"note": "a file outside the checkpoint, of no checkpoint kind"}')
     picked = sample(every, command, default=default)
+    accepted = [c for c in every if expected(c[0], c[1]) == "accept"]
+    if (
+        picked != every
+        and accepted
+        and not any(c in accepted for c in picked)
+        and not os.environ.get("QAPORT_MATRIX_ONLY")
+    ):
+        picked[-1] = random.Random(f"{SEED}:{command}:accept").choice(accepted)  # CI's sample converts one too
     reference: dict[str, Any] = {}
     if any(expected(rel, name) == "accept" for rel, name, _ in picked):
         ref = tmp_path / "reference"

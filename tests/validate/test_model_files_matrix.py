@@ -14,6 +14,7 @@ damages one file in three formats and keeps the fourth intact as the control, ro
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import time
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import copy_artifacts, resign, run_cli
-from tests.corruption import SEED, announce, apply_damage, byte_damages, json_damages, sample
+from tests.corruption import FULL, SEED, announce, apply_damage, byte_damages, json_damages, sample
 
 TARGETS = {
     "onnx": "onnx@onnxruntime",
@@ -83,13 +84,15 @@ def test_every_damaged_model_file_fails_its_format_alone_with_a_reason(artifacts
     pristine = copy_artifacts(artifacts, tmp_path / "pristine")
     per_format = cases(pristine)
     every = rounds(per_format)
-    picked = sample(every, "validate model files", default=1)
+    # CI's sample draws from the runs that damage three formats (the late runs have only tfjs files left)
+    pool = every if FULL or os.environ.get("QAPORT_MATRIX_ONLY") else [r for r in every if len(r) == len(TARGETS) - 1]
+    picked = sample(pool, "validate model files", default=1)
     outside = tmp_path / "outside.bin"
     outside.write_bytes(random.Random(SEED).randbytes(4096))
     tried: Counter[str] = Counter()
     failures = []
     start = time.perf_counter()
-    for damaged in picked:
+    for n_run, damaged in enumerate(picked, start=1):
         root = tmp_path / "art"
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(pristine, root)
@@ -107,6 +110,7 @@ def test_every_damaged_model_file_fails_its_format_alone_with_a_reason(artifacts
         )
         label = ", ".join(f"{rel} {name}" for rel, name, _ in damaged.values())
         tried.update(rel for rel, _, _ in damaged.values())
+        print(f"  run {n_run}/{len(picked)}: [{label}] exit {proc.returncode}", flush=True)
         if "Traceback" in proc.stderr or proc.returncode != 1:
             failures.append(f"[{label}]: exit {proc.returncode}, {proc.stderr.strip().splitlines()[-3:]}")
             continue
