@@ -68,13 +68,16 @@ def cases(root: Path) -> dict[str, list[tuple[str, str, Any]]]:
 
 
 def rounds(per_format: dict[str, list[tuple[str, str, Any]]]) -> list[dict[str, tuple[str, str, Any]]]:
-    """Each round: one case for three formats, the fourth (rotating) left intact as the control."""
+    """Each round: one case for three formats, the fourth (rotating) left intact as the control; when
+    fewer formats have cases left, the others are the controls."""
     queues = {fmt: list(c) for fmt, c in per_format.items()}
     out: list[dict[str, tuple[str, str, Any]]] = []
     formats = list(TARGETS)
     while any(queues.values()):
         control = formats[len(out) % len(formats)]
-        out.append({fmt: q.pop(0) for fmt, q in queues.items() if q and fmt != control})
+        damaged = {fmt: q.pop(0) for fmt, q in queues.items() if q and fmt != control}
+        # only the control has cases left: damage it; the formats with none left are the controls then
+        out.append(damaged or {control: queues[control].pop(0)})
     return out
 
 
