@@ -131,8 +131,7 @@ def cpu_libtensorflow() -> Path:
         raise BuildError(msg)
     root = cache_dir()
     dest = root / f"libtensorflow-cpu-{CPU_WHEEL['version']}"
-    stamp = dest / "qaport-wheel.json"
-    if stamp.is_file() and json.loads(stamp.read_text()) == CPU_WHEEL and all((dest / n).is_file() for n in NEEDED):
+    if _complete(dest):
         return dest
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".libtensorflow-", dir=root) as tmp_name:
@@ -171,14 +170,21 @@ def cpu_libtensorflow() -> Path:
             msg = f"{wheel.name} lacks {', '.join(missing)}"
             raise BuildError(msg)
         (out / "qaport-wheel.json").write_text(json.dumps(CPU_WHEEL, indent=2) + "\n")
-        if dest.exists():  # an incomplete earlier attempt (or a concurrent build that won: same files)
+        if _complete(dest):  # a concurrent build finished first: keep its files (others may link to them)
+            return dest
+        if dest.exists():  # an incomplete earlier attempt
             shutil.rmtree(dest, ignore_errors=True)
         try:
             out.rename(dest)
         except OSError:
-            if not stamp.is_file():
+            if not _complete(dest):
                 raise
     return dest
+
+
+def _complete(dest: Path) -> bool:
+    stamp = dest / "qaport-wheel.json"
+    return stamp.is_file() and json.loads(stamp.read_text()) == CPU_WHEEL and all((dest / n).is_file() for n in NEEDED)
 
 
 def libtensorflow(choice: str) -> Path:
