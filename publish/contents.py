@@ -204,9 +204,9 @@ has no install scripts.
 
 `runtime: 'savedmodel'` and TF.js' `tensorflow` backend need the optional peer `npm install {tfjs_node}`.
 Its install script downloads libtensorflow from storage.googleapis.com; where only the npm registry is
-reachable, install it with `--ignore-scripts` and build its addon against the libtensorflow inside the pip
-`tensorflow==2.19.0` wheel with qaport's `js/node/build_tfjs_node.py --package
-node_modules/@tensorflow/tfjs-node`.
+reachable, install it with `--ignore-scripts` and build its addon with qaport's
+`js/node/build_tfjs_node.py --package node_modules/@tensorflow/tfjs-node`, which uses the libtensorflow of
+the CPU-only pip `tensorflow-cpu==2.19.0` wheel (no CUDA plugins: the console stays silent).
 
 ## Validation (answers compared with the Keras reference)
 
