@@ -175,22 +175,41 @@ def all_entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return entries
 
 
+def _leaving_symlink(root: Path, rel: str) -> Path | None:
+    """Where a listed file points when it is a symlink leaving ``root``: that is the file's fault, judged
+    per file (its format fails), not the manifest's (a ``..`` or absolute path, which ``safe_relative`` refuses)."""
+    if not rel or os.path.isabs(rel) or rel.startswith("~") or ".." in Path(rel).parts:
+        return None
+    path = root / rel
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        return path.resolve()
+    return None
+
+
 def check_entries(root: Path, entries: list[dict[str, Any]]) -> list[str]:
-    """Problems with listed files (missing, size or sha256 differs); unsafe paths raise."""
+    """Problems with listed files (missing, a symlink leaving the directory, size or sha256 differs);
+    unsafe paths raise."""
     problems = []
     for entry in entries:
+        target = _leaving_symlink(root, entry["path"])
+        if target is not None:
+            problems.append(f"{entry['path']} is a symlink to {target}, outside the directory; convert again")
+            continue
         path = safe_relative(root, entry["path"])
         if not path.is_file():
             problems.append(f"{entry['path']} is listed in the manifest but missing")
-        elif path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            problems.append(f"{entry['path']} is a symlink to {path.resolve()}, outside the directory; convert again")
         elif path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
             problems.append(f"{entry['path']} does not match its manifest checksum (modified after conversion?)")
     return problems
 
 
 def unlisted_files(root: Path, doc: dict[str, Any], allow_extra: tuple[str, ...] = ()) -> list[str]:
-    listed = {safe_relative(root, e["path"]).relative_to(root.resolve()).as_posix() for e in all_entries(doc)}
+    listed = {
+        Path(os.path.normpath(e["path"])).as_posix()
+        if _leaving_symlink(root, e["path"])
+        else safe_relative(root, e["path"]).relative_to(root.resolve()).as_posix()
+        for e in all_entries(doc)
+    }
     skip = {MANIFEST, *allow_extra}
     return [
         f"{rel} is not in the manifest (extra file)"

@@ -77,6 +77,10 @@ ACCEPTED = {
     ("tokenizer_config.json", "missing"): "tokenizer.json carries the casing and special tokens it would set",
     ("special_tokens_map.json", "missing"): "tokenizer_config.json and tokenizer.json name the special tokens",
     ("vocab.txt", "missing"): "tokenizer.json holds the whole vocabulary; vocab.txt is written from it",
+    # symlinks are followed (the Hugging Face cache); the foreign file is a JSON object with no key
+    # transformers reads, an empty settings file: the same as a missing one
+    ("tokenizer_config.json", "symlink-outside"): "an object with no tokenizer setting: as if missing",
+    ("special_tokens_map.json", "symlink-outside"): "an object naming no special token: as if missing",
 }
 QUESTIONS = [
     ("Who founded Northwind Labs?", "Maria Lindqvist founded Northwind Labs in Rostock in 2003."),
