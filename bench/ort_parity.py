@@ -86,7 +86,7 @@ class _Node:
     def close(self) -> None:
         if self._proc.poll() is None:
             self._proc.stdin.write(json.dumps({"op": "shutdown"}) + "\n")
-            self._proc.stdin.flush()
+            self._proc.stdin.close()
             try:
                 self._proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

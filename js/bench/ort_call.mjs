@@ -70,6 +70,7 @@ async function main() {
     }
   }
   for (const r of Object.values(runtimes)) await r.dispose();
+  process.exit(0); // stdin stays open in the parent: without this the event loop would keep node alive
 }
 
 main().catch((err) => {
