@@ -151,7 +151,7 @@ FORMATS: dict[str, Format] = {
             "int64",
             True,
             "as onnx",
-            "ONNX int8, the fastest validated variant (docs/int8.md): onnxruntime's transformer fusions "
+            "ONNX int8, the shipped variant (docs/int8.md): onnxruntime's transformer fusions "
             "(Attention -> QAttention, SkipLayerNormalization, Gelu) with dynamic 8-bit weights "
             "(int8, 7-bit range; transformers.js 'q8')",
             kind="onnx",
