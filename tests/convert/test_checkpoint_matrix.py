@@ -142,7 +142,7 @@ def test_every_damaged_checkpoint_file_is_refused_in_one_line_or_converted_right
 
     ckpt = tmp_path / "checkpoint"
     shutil.copytree(CHECKPOINT_DIR, ckpt)
-    run_matrix("convert", ckpt, cases(ckpt, FILES, "convert"), tmp_path, default=5)
+    run_matrix("convert", ckpt, cases(ckpt, FILES, "convert"), tmp_path, default=3)
 
 
 @pytest.mark.tf

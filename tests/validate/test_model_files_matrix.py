@@ -5,9 +5,10 @@ manifest (tests/conftest.py ``resign``), as a buggy converter would have written
 reach the runtime. Every model file of four formats (onnx, onnx-int8, tfjs, savedmodel) is damaged every
 way (tests/corruption.py; tfjs/model.json also as JSON: invalid, wrong shape, wrong-typed fields).
 
-Expected for every case: validation ends (no hang: ``--node-timeout`` and the test's own timeout), exits 1,
-prints no traceback, and report.json fails exactly the damaged format's target with a reason naming the
-format's file or folder, while the intact formats of the same run pass. Cases run in rounds: each round
+Expected for every case but those in ``ACCEPTED`` (which must pass, and say why): validation ends (no
+hang: ``--node-timeout`` and the test's own timeout), exits 1, prints no traceback, and report.json fails
+exactly the damaged format's target with a reason naming the format's file or folder, while the intact
+formats of the same run pass. Cases run in rounds: each round
 damages one file in three formats and keeps the fourth intact as the control, rotating the control.
 """
 
@@ -32,6 +33,13 @@ TARGETS = {
     "onnx-int8": "onnx-int8@onnxruntime",
     "tfjs": "tfjs@tfjs-wasm",
     "savedmodel": "savedmodel@tensorflow",
+}
+# (file, damage) -> why the format still passes: validation proves its logits, so these are not failures
+ACCEPTED = {
+    ("tfjs/model.json", "wrong-type:signature"): (
+        "TF.js falls back to the graph's node names (Identity, Identity_1) when the signature is unusable, "
+        "and qaport maps outputs by the manifest's output_names"
+    ),
 }
 MODEL_JSON_FIELDS: list[tuple[Any, ...]] = [
     ("format",),
@@ -114,7 +122,8 @@ def test_every_damaged_model_file_fails_its_format_alone_with_a_reason(artifacts
         label = ", ".join(f"{rel} {name}" for rel, name, _ in damaged.values())
         tried.update(rel for rel, _, _ in damaged.values())
         print(f"  run {n_run}/{len(picked)}: [{label}] exit {proc.returncode}", flush=True)
-        if "Traceback" in proc.stderr or proc.returncode != 1:
+        want_exit = 0 if all((rel, name) in ACCEPTED for rel, name, _ in damaged.values()) else 1
+        if "Traceback" in proc.stderr or proc.returncode != want_exit:
             failures.append(f"[{label}]: exit {proc.returncode}, {proc.stderr.strip().splitlines()[-3:]}")
             continue
         report = json.loads((root / "report.json").read_text())
@@ -128,7 +137,10 @@ def test_every_damaged_model_file_fails_its_format_alone_with_a_reason(artifacts
             rel, name = damaged[fmt][:2]
             reason = str(entry.get("reason") or "")
             folder = rel.split("/")[0] + "/"
-            if entry.get("status") != "failed":
+            if (rel, name) in ACCEPTED:
+                if entry.get("status") != "passed":
+                    failures.append(f"{rel} {name}: {target} {entry.get('status')} (expected passed: {reason})")
+            elif entry.get("status") != "failed":
                 failures.append(f"{rel} {name}: {target} {entry.get('status')} (expected failed)")
             elif folder not in reason:
                 failures.append(f"{rel} {name}: {target}'s reason does not name {folder}: {reason[:300]}")
