@@ -38,9 +38,12 @@ main();
     "browser.d.ts": """
 import QAClient, { Answer, Answering, DecodeError, DEFAULT_MODEL_URL, DEFAULT_WASM_PATHS } from './browser.js';
 async function main(): Promise<void> {
-  const qa = await QAClient.fromOptions({ runtime: 'onnx', backend: 'wasm', modelUrl: DEFAULT_MODEL_URL, wasmPaths: DEFAULT_WASM_PATHS });
+  const qa = await QAClient.fromOptions({
+    runtime: 'onnx', backend: 'wasm', modelUrl: DEFAULT_MODEL_URL, wasmPaths: DEFAULT_WASM_PATHS,
+  });
   const a: Answer = await qa.predict('Who?', 'Denver Broncos won.');
-  const many: Answer[] | Answer[][] = await qa.predictBatch([{ question: 'Who?', context: 'Denver won.' }], { topK: 2 });
+  const items = [{ question: 'Who?', context: 'Denver won.' }];
+  const many: Answer[] | Answer[][] = await qa.predictBatch(items, { topK: 2 });
   const threads: number | null = qa.info.threads;
   const asAnswering: Answering = qa;
   console.log(a.score, many, threads, asAnswering, new DecodeError('x').message);
