@@ -59,6 +59,26 @@ def verdict_options(args: argparse.Namespace) -> dict[str, object]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k in VERDICT_OPTIONS}
 
 
+def _selectors(values: list[str], flag: str) -> tuple[str, ...]:
+    """``--only``/``--exclude`` names, repeated or comma-separated; a name that matches no target, format,
+    runtime or host is refused (else a typo would validate nothing, or skip nothing, and say so only late)."""
+    from qaport.registry import FORMATS, RUNTIMES, TARGETS
+
+    known = set(FORMATS) | set(RUNTIMES) | {r.host for r in RUNTIMES.values()}
+    known |= {f"{fmt}@{rt}" for fmt, rts in TARGETS.items() for rt in rts}
+    known |= {f"{fmt}@tfjs-cpu" for fmt, rts in TARGETS.items() if "tfjs-wasm" in rts}  # --tfjs-backend cpu
+    names = tuple(n.strip() for v in values for n in v.split(",") if n.strip())
+    for name in names:
+        if name not in known:
+            hosts = ", ".join(sorted({r.host for r in RUNTIMES.values()}))
+            msg = (
+                f"{flag} {name}: no such target, format, runtime or host; use a format ({', '.join(FORMATS)}), "
+                f"a runtime ({', '.join(RUNTIMES)}), a host ({hosts}) or FORMAT@RUNTIME"
+            )
+            raise UsageError(msg)
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m validate", description=__doc__)
     p.add_argument("dir", type=Path, help="artifact directory written by python -m convert")
@@ -68,9 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--exclude",
         action="append",
         default=[],
-        help="skip a target, format, runtime or host: python, node, browser (repeatable)",
+        help="skip targets, formats, runtimes or hosts: python, node, browser (repeatable or comma-separated)",
     )
-    p.add_argument("--only", action="append", default=[], help="validate only these targets/formats/runtimes/hosts")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="validate only these targets/formats/runtimes/hosts (repeatable or comma-separated)",
+    )
     p.add_argument(
         "--atol", action="append", default=[], help="tolerance, e.g. onnx-int8=0.5 or float16:end_logits=0.1"
     )
@@ -185,8 +210,8 @@ def _main(argv: list[str] | None = None) -> int:
     settings = Settings(
         atol=_pairs(args.atol, "--atol"),
         agreement=_pairs(args.agreement, "--agreement"),
-        exclude=tuple(args.exclude),
-        only=tuple(args.only),
+        exclude=_selectors(args.exclude, "--exclude"),
+        only=_selectors(args.only, "--only"),
         tfjs_backend=args.tfjs_backend,
         node_timeout=args.node_timeout,
         software_gpu_questions=args.software_gpu_questions,
@@ -198,6 +223,15 @@ def _main(argv: list[str] | None = None) -> int:
         max_f1_drop=_pairs(args.max_f1_drop, "--max-f1-drop"),
     )
     _ = settings.policy  # an unknown --error-stat is refused before the reference is built
+    from validate.validation import select_targets
+
+    if not select_targets(manifest, settings)[0]:
+        msg = (
+            f"no target of {root} is left to validate with --only {','.join(settings.only) or '-'} "
+            f"--exclude {','.join(settings.exclude) or '-'} (its formats: {', '.join(manifest['formats'])}); "
+            "widen the selection or convert the missing formats (python -m convert --formats ...)"
+        )
+        raise UsageError(msg)
     examples, sources, latency = gather_examples(args, manifest["source"].get("kind", ""))
     from qaport import squad
 

@@ -16,6 +16,7 @@ from tests.conftest import (
     copy_artifacts,
     error_lines,
     run_cli,
+    tree,
 )
 
 # =======================================================================================================
@@ -117,3 +118,34 @@ def test_missing_file_fails_validation_naming_it(artifacts: Path, tmp_path: Path
     report = json.loads((root / "report.json").read_text())
     for target in [t for t in report["targets"] if not t.get("excluded")]:
         assert f"tfjs/{shard.name} is listed in the manifest but missing" in target["reason"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--only", "onnx@onnxruntim"), "--only onnx@onnxruntim: no such target, format, runtime or host"),
+        (("--exclude", "pyhton"), "--exclude pyhton: no such target"),
+        (("--only", "tfjs-fp16@tfjs-webgl,tfjs@tfjs-webgl", "--exclude", "browser"), "no target of"),
+    ],
+)
+def test_a_selection_that_names_nothing_is_one_line_before_any_work(
+    artifacts: Path, tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    """A typo in --only/--exclude, or a selection that leaves no target, is refused at once (exit 2, the
+    directory untouched) instead of a FAILED report of zero targets; commas separate names as repeats do."""
+    root = copy_artifacts(artifacts, tmp_path / "art")
+    before = tree(root)
+    proc = run_cli("validate", str(root), *args, timeout=120)
+    lines = error_lines(proc.stderr)
+    assert proc.returncode == 2 and len(lines) == 1 and says in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr and tree(root) == before
+
+
+def test_comma_separated_selection_equals_repeated_flags() -> None:
+    from validate.cli import _selectors
+
+    assert _selectors(["onnx@onnxruntime,onnx-int8@onnxruntime-node", " node "], "--only") == (
+        "onnx@onnxruntime",
+        "onnx-int8@onnxruntime-node",
+        "node",
+    )
