@@ -17,8 +17,8 @@
 // headers), one thread otherwise. Model loading is ../browser/runtimes.mjs, the code qaport's browser
 // validation ran in headless Chromium.
 
-import { COMMON_OPTIONS, MANIFEST, QAClientBase, show, clientParts, commonOptions, inputDtypesOf, loadTokenizer, manifestEntries, parseManifest, pickFormat } from './qaclient.js';
-import { QAError, WEB_BACKENDS, fetchFiles, loadRuntime } from '../browser/runtimes.mjs';
+import { COMMON_OPTIONS, MANIFEST, QAClientBase, show, clientParts, commonOptions, formatFiles, inputDtypesOf, loadTokenizer, manifestEntries, oneLine, parseManifest, pickFormat } from './qaclient.js';
+import { IntegrityError, QAError, WEB_BACKENDS, fetchFiles, loadRuntime } from '../browser/runtimes.mjs';
 
 export { DecodeError, IntegrityError, MANIFEST, MAX_ANSWER_LEN, MAX_LENGTH, QAError, STRIDE } from './qaclient.js';
 
@@ -77,16 +77,27 @@ export class QAClient extends QAClientBase {
     const { format, record } = pickFormat(manifest, runtime, quantized, base, RUNTIMES);
     const files = fetchFiles(base, { entries: manifestEntries(manifest, record), fetchImpl });
     const tokenizer = loadTokenizer(new TextDecoder().decode(await files.read('tokenizer.json')));
-    const loaded = await loadRuntime({
-      format: runtime,
-      files,
-      mainFile: record.main_file,
-      outputMap: record.output_names ?? {},
-      backend,
-      wasmPaths: { ort: new URL('ort/', wasm).href, tfjs: new URL('tfjs/', wasm).href },
-      inputDtypes: inputDtypesOf(record),
-      threads,
-    });
+    let loaded;
+    try {
+      loaded = await loadRuntime({
+        format: runtime,
+        files,
+        mainFile: record.main_file,
+        outputMap: record.output_names ?? {},
+        backend,
+        wasmPaths: { ort: new URL('ort/', wasm).href, tfjs: new URL('tfjs/', wasm).href },
+        inputDtypes: inputDtypesOf(record),
+        threads,
+      });
+    } catch (err) {
+      if (err instanceof QAError || err instanceof IntegrityError) throw err;
+      // the runtime's own error (its wasm not found, a backend the browser lacks, a parser's): the files
+      // passed their checksums, so say what was being loaded where, and the likely fixes (index.js does the same)
+      throw new QAError(
+        `${formatFiles(format, record)} could not be loaded by ${runtime} on ${backend}: ${oneLine(err?.message ?? err)}; ` +
+          `check that ${wasm} serves the runtimes' wasm (npx qaport-web-assets), try another backend, or re-convert the model`,
+      );
+    }
     const where = { modelUrl: base, threads: typeof loaded.extra?.threads === 'number' ? loaded.extra.threads : null, crossOriginIsolated: Boolean(globalThis.crossOriginIsolated) };
     const parts = clientParts({ loaded, manifest, record, format, runtime, quantized, settings, where, versions: {} });
     return new QAClient({ ...parts, tokenizer, settings, warn: (msg) => console.warn(msg) });

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from publish.contents import SHIPPED_JS
-from tests.conftest import ROOT, error_lines, run_cli
+from tests.conftest import ROOT, error_lines, resign, run_cli
 
 NODE = shutil.which("node") is not None and shutil.which("npm") is not None
 needs_node = pytest.mark.skipif(not NODE, reason="needs node and npm on PATH")
@@ -608,10 +608,18 @@ def web_answers(published: dict[str, Any], web_app: Path) -> dict[str, Any]:
         {"name": "savedmodel", "options": {"runtime": "savedmodel"}},
         {"name": "no_model", "options": {"modelUrl": "missing/"}},
         {"name": "bad_backend", "options": {"runtime": "onnx", "backend": "webgl"}},
+        {"name": "bad_model_file", "options": {"runtime": "onnx", "modelUrl": "badmodel/"}},
         # about 900 words: the question alone fills the 384-token window
         {"name": "long_question", "options": {}, "question": "why " * 900 + "?", "context": super_bowl["context"]},
         {"name": "not_text", "options": {}, "question": 42, "context": super_bowl["context"]},
     ]
+    # a model file the runtime cannot parse, re-signed so its checksum passes (a converter's bug): the
+    # runtime's own load error must reach the page as one QAError naming the format's files
+    bad = web_app / "public" / "badmodel"
+    if not bad.exists():
+        shutil.copytree(web_app / "public" / "model", bad)
+        (bad / "onnx" / "model.onnx").write_bytes(b"not an ONNX model " * 64)
+        resign(bad, "onnx/model.onnx")
     job = web_app / "job.json"
     job.write_text(json.dumps({"combos": WEB_COMBOS, "items": items, "errors": errors}))
     out = web_app / "out.json"
@@ -688,6 +696,9 @@ def test_bundled_web_app_answers_like_python(
     )
     assert errors["no_model"]["kind"] == "QAError" and "HTTP 404" in errors["no_model"]["message"]
     assert errors["bad_backend"]["kind"] == "QAError" and "wasm, webgpu" in errors["bad_backend"]["message"]
+    bad_file = errors["bad_model_file"]  # the runtime's own load error: one QAError naming the format's files
+    assert bad_file["kind"] == "QAError" and "\n" not in bad_file["message"], bad_file
+    assert "format onnx (onnx/model.onnx) could not be loaded by onnx on wasm" in bad_file["message"], bad_file
     assert errors["long_question"]["kind"] == "DecodeError", errors["long_question"]
     assert errors["not_text"]["kind"] == "QAError" and "question must be a string" in errors["not_text"]["message"]
     # and the page keeps answering afterwards
