@@ -13,22 +13,15 @@ files, re-signed) and tests/publish/test_package_matrix.py (the npm package's mo
 
 from __future__ import annotations
 
-import copy
-import json
-import os
 import random
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import copy_artifacts, error_lines, passed_report, run_cli, tree
+from tests.corruption import SEED, announce, apply_damage, json_damages
 
-SEED = int(os.environ.get("QAPORT_MATRIX_SEED", "20261205"))
-HUGE = 40 * 1024 * 1024  # over the manifest's 16 MB cap; sparse, so it costs no disk
-WRONG = [None, 7, -1, 1.5, "x", "", [], {}, True, [1, 2], {"a": 1}]
 # the fields each file's readers rely on: replaced by a value of another type (valid JSON, wrong shape)
 MANIFEST_FIELDS = [
     ("source",),
@@ -46,57 +39,6 @@ MANIFEST_FIELDS = [
     ("client_formats", "onnx"),
 ]
 REPORT_FIELDS = [("targets",), ("passed",), ("model",), ("targets", 0), ("targets", 0, "answers"), ("targets", 0, "id")]
-
-
-def _wrong_type(rng: random.Random, original: Any) -> Any:
-    return rng.choice([v for v in WRONG if type(v) is not type(original) and not (v in ("", 0) and not original)])
-
-
-def _set(doc: Any, path: tuple[Any, ...], value: Any) -> None:
-    for key in path[:-1]:
-        doc = doc[key]
-    doc[path[-1]] = value
-
-
-def _get(doc: Any, path: tuple[Any, ...]) -> Any:
-    for key in path:
-        doc = doc[key]
-    return doc
-
-
-def damages(data: bytes, fields: list[tuple[Any, ...]], rng: random.Random) -> Iterator[tuple[str, Any]]:
-    """(name, damage): bytes to write, None (delete), 'symlink' (to a file outside), 'huge'."""
-    yield "missing", None
-    yield "empty", b""
-    for frac in (0.1, 0.5, 0.9):
-        yield f"truncated-{int(frac * 100)}%", data[: int(len(data) * frac)]
-    yield "not-json", b"{'schema_version': 1,"
-    yield "json-list", b"[]"
-    yield "json-string", b'"manifest"'
-    yield "json-number", b"1"
-    yield "json-null", b"null"
-    doc = json.loads(data)
-    for path in fields:
-        bad = copy.deepcopy(doc)
-        _set(bad, path, _wrong_type(rng, _get(doc, path)))
-        yield f"wrong-type:{'.'.join(map(str, path))}", json.dumps(bad).encode()
-    yield "garbage", rng.randbytes(len(data))
-    yield "utf16", json.dumps(doc).encode("utf-16")
-    yield "symlink-outside", "symlink"
-    yield "huge", "huge"
-
-
-def _damage(target: Path, how: Any, outside: Path) -> None:
-    target.unlink()
-    if how is None:
-        return
-    if how == "symlink":
-        target.symlink_to(outside)
-    elif how == "huge":
-        with target.open("wb") as fh:
-            fh.truncate(HUGE)
-    else:
-        target.write_bytes(how)
 
 
 COMMANDS = {
@@ -120,8 +62,8 @@ def test_every_damage_is_one_error_line_exit_2_and_nothing_written(
     failures = []
     for rel, fields in files.items():
         original = (root / rel).read_bytes()
-        for name, how in damages(original, fields, rng):
-            _damage(root / rel, how, outside)
+        for name, how in json_damages(original, fields, rng):
+            apply_damage(root / rel, how, outside)
             before = tree(root)
             proc = run_cli(command, str(root), *extra, timeout=300)
             lines = error_lines(proc.stderr)
@@ -133,5 +75,5 @@ def test_every_damage_is_one_error_line_exit_2_and_nothing_written(
                 failures.append(f"{case}: the directory changed")
             (root / rel).unlink(missing_ok=True)
             (root / rel).write_bytes(original)
-    print(f"\ncorruption matrix, seed {SEED}: {command}: {sum(tried.values())} cases ({dict(tried)})")
+    announce(command, sum(tried.values()), sum(tried.values()), f"({dict(tried)})")
     assert not failures, "\n".join(failures)
