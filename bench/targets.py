@@ -189,6 +189,28 @@ def _attention_share(at: dict[str, Any]) -> float:
     return (parts["attention_scores"] + parts["attention_context"]) / sum(parts.values())
 
 
+def _rules(peer: dict[str, Any]) -> tuple[dict[str, Any], str, bool]:
+    """A transformers.js entry's rules check: (rules, the sentence saying it, whether its answers are ours
+    wherever the two sets of decoding rules agree and no difference is unexplained)."""
+    rules = peer.get("rules", {})
+    agree, equal = rules.get("rules_agree", 0), rules.get("equal_where_agree", 0)
+    ok = agree == equal and not any("unexplained" in d["reason"] for d in rules.get("differences", []))
+    said = f"rules agree on {agree} of {rules.get('questions', 0)} short questions, answers equal on {equal} of them"
+    return rules, said, ok
+
+
+def _close(entry: dict[str, Any], why: list[str], rules: dict[str, Any], answers_ok: bool) -> dict[str, Any]:
+    """The why (with answers that differ where the rules agree) and the by-design differences, as notes."""
+    if not answers_ok:
+        why.append(f"answers differ where the rules agree: {rules.get('differences')}")
+    if why:
+        entry["why"] = "; ".join(why)
+    diffs = rules.get("differences", [])
+    if diffs:
+        entry["note"] = "differences by design: " + "; ".join(f"{d['id']}: {d['reason']}" for d in diffs[:4])
+    return entry
+
+
 def _vs_transformers_js(entries: list[dict[str, Any]], precision: str, phases: dict[str, Any]) -> dict[str, Any]:
     """Our fastest Node.js path of a precision against transformers.js on the same ONNX file, short texts."""
     tag = "fp32" if precision == "float32" else "q8"
@@ -210,13 +232,11 @@ def _vs_transformers_js(entries: list[dict[str, Any]], precision: str, phases: d
         return {**entry, "met": False, "achieved": None, "why": f"{missing} ({reason})"}
     best = min(ours, key=lambda e: e["latency"]["short"]["p50_ms"])
     ratio = peer["latency"]["short"]["p50_ms"] / best["latency"]["short"]["p50_ms"]
-    rules = peer.get("rules", {})
-    agree, equal = rules.get("rules_agree", 0), rules.get("equal_where_agree", 0)
-    answers_ok = agree == equal and not any("unexplained" in d["reason"] for d in rules.get("differences", []))
+    rules, said, answers_ok = _rules(peer)
     entry.update(
         system=best["id"],
         achieved=f"{ratio:.2f}x ({best['latency']['short']['p50_ms']:.1f} vs {peer['latency']['short']['p50_ms']:.1f} "
-        f"ms); rules agree on {agree} of {rules.get('questions', 0)} short questions, answers equal on {equal} of them",
+        f"ms); {said}",
         value=ratio,
         met=ratio >= TARGET_VS_TRANSFORMERS_JS and answers_ok,
     )
@@ -231,14 +251,7 @@ def _vs_transformers_js(entries: list[dict[str, Any]], precision: str, phases: d
         node_why = _phases(best["id"], "short", phases)
         if node_why:
             why.append(node_why)
-    if not answers_ok:
-        why.append(f"answers differ where the rules agree: {rules.get('differences')}")
-    if why:
-        entry["why"] = "; ".join(why)
-    diffs = rules.get("differences", [])
-    if diffs:
-        entry["note"] = "differences by design: " + "; ".join(f"{d['id']}: {d['reason']}" for d in diffs[:4])
-    return entry
+    return _close(entry, why, rules, answers_ok)
 
 
 def _vs_usual_q8(entries: list[dict[str, Any]], phases: dict[str, Any]) -> dict[str, Any]:
@@ -261,14 +274,11 @@ def _vs_usual_q8(entries: list[dict[str, Any]], phases: dict[str, Any]) -> dict[
     best = min(ours, key=lambda e: e["latency"]["short"]["p50_ms"])
     mine, theirs = best["latency"]["short"]["p50_ms"], peer["latency"]["short"]["p50_ms"]
     ratio = theirs / mine
-    rules = peer.get("rules", {})
-    agree, equal = rules.get("rules_agree", 0), rules.get("equal_where_agree", 0)
-    answers_ok = agree == equal and not any("unexplained" in d["reason"] for d in rules.get("differences", []))
+    rules, said, answers_ok = _rules(peer)
     entry.update(
         system=best["id"],
         achieved=f"{ratio:.2f}x ({mine:.1f} vs {theirs:.1f} ms); its answers vs the usual file's own logits decoded "
-        f"by qaport: rules agree on {agree} of {rules.get('questions', 0)} short questions, answers equal on {equal} "
-        f"of them",
+        f"by qaport: {said}",
         value=ratio,
         met=ratio >= need and answers_ok,
     )
@@ -284,14 +294,7 @@ def _vs_usual_q8(entries: list[dict[str, Any]], phases: dict[str, Any]) -> dict[
         node_why = _phases(best["id"], "short", phases)
         if node_why:
             why.append(node_why)
-    if not answers_ok:
-        why.append(f"answers differ where the rules agree: {rules.get('differences')}")
-    if why:
-        entry["why"] = "; ".join(why)
-    diffs = rules.get("differences", [])
-    if diffs:
-        entry["note"] = "differences by design: " + "; ".join(f"{d['id']}: {d['reason']}" for d in diffs[:4])
-    return entry
+    return _close(entry, why, rules, answers_ok)
 
 
 def _node_onnx_peak_target(parity: dict[str, Any], levers: dict[str, Any], peaks: dict[str, float]) -> dict[str, Any]:
@@ -461,14 +464,11 @@ def _browser_vs_transformers_js(
     if node_peer:
         same, n = _same_text(peer, node_peer, short)
         parts.append(f"transformers.js browser = transformers.js Node.js on {same}/{n}")
-    rules = peer.get("rules", {})
-    agree, equal = rules.get("rules_agree", 0), rules.get("equal_where_agree", 0)
-    answers_ok = agree == equal and not any("unexplained" in d["reason"] for d in rules.get("differences", []))
+    rules, said, answers_ok = _rules(peer)
     entry.update(
         system=best["id"],
         achieved=f"{ratio:.2f}x ({mine:.1f} ms, {threads[best['id']]} thread(s), vs {theirs:.1f} ms, "
-        f"{threads[peer['id']]} thread(s), its default); answers on short questions: {'; '.join(parts)}; rules "
-        f"agree on {agree} of {rules.get('questions', 0)}, answers equal on {equal} of them",
+        f"{threads[peer['id']]} thread(s), its default); answers on short questions: {'; '.join(parts)}; {said}",
         value=ratio,
         met=ratio >= need and answers_ok,
     )
@@ -496,14 +496,7 @@ def _browser_vs_transformers_js(
         lever = lever_summary(browser_levers, precision)
         if lever:
             why.append(lever)
-    if not answers_ok:
-        why.append(f"answers differ where the rules agree: {rules.get('differences')}")
-    if why:
-        entry["why"] = "; ".join(why)
-    diffs = rules.get("differences", [])
-    if diffs:
-        entry["note"] = "differences by design: " + "; ".join(f"{d['id']}: {d['reason']}" for d in diffs[:4])
-    return entry
+    return _close(entry, why, rules, answers_ok)
 
 
 def judge(
