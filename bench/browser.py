@@ -122,10 +122,13 @@ def run(
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps(job))
         proc.stdin.close()
-        killer = threading.Timer(timeout, _kill_group, (proc,))  # a hung page ends the driver and its Chromium
-        killer.start()
+        # A hung page ends the driver and its Chromium: ``timeout`` is the silence allowed between two of the
+        # driver's messages (one per system and round), not the whole run, which at full size takes 9 minutes
+        # a round (docs/benchmarks.md, 2026-12-05 17:40 UTC: a 1800 s limit on the whole run lost every row).
+        killer = _Watchdog(timeout, proc)
         try:
             for line in proc.stdout:
+                killer.rearm()
                 try:
                     msg = json.loads(line)
                 except json.JSONDecodeError:
@@ -150,12 +153,17 @@ def run(
         finally:
             killer.cancel()
             _kill_group(proc)  # whatever the driver left behind (a Chromium of a driver that died) goes with it
-        if time.monotonic() - started > timeout:
-            progress(f"    the browser driver was killed after {timeout:.0f} s")
         err.seek(0)
         tail = " | ".join(line for line in err.read().strip().splitlines()[-4:] if "Chromium Chrome/" not in line)
+    why = f"the browser driver gave no result; stderr: {tail}"
+    if killer.fired:
+        why = (
+            f"the browser driver was killed after {timeout:.0f} s without a message (a hung page), "
+            f"{time.monotonic() - started:.0f} s into the run; raise --timeout if a round takes longer"
+        )
+        progress(f"    {why}")
     for sid in system_ids:
-        results.setdefault(sid, {"status": "failed", "reason": f"the browser driver gave no result; stderr: {tail}"})
+        results.setdefault(sid, {"status": "failed", "reason": why})
     if "levers" in job and lever_result.get("status") == "unavailable":
         lever_result = {"status": "failed", "reason": f"the browser driver gave no levers; stderr: {tail}"}
     return results, lever_result
@@ -210,6 +218,29 @@ def lever_summary(levers: dict[str, Any], precision: str) -> str | None:
         f"the model call alone on {file} ({levers['runs'][0]['tokens']} tokens, interleaved in one page, graph "
         f"optimisation all): " + "; ".join(parts)
     )
+
+
+class _Watchdog:
+    """Kills ``proc``'s process group after ``seconds`` without a ``rearm()``."""
+
+    def __init__(self, seconds: float, proc: subprocess.Popen[str]) -> None:
+        self.seconds, self.proc, self.fired = seconds, proc, False
+        self._timer: threading.Timer | None = None
+        self.rearm()
+
+    def _fire(self) -> None:
+        self.fired = True
+        _kill_group(self.proc)
+
+    def rearm(self) -> None:
+        self.cancel()
+        self._timer = threading.Timer(self.seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

@@ -75,7 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="with the browser rows, the model call alone per onnxruntime-web build, file and threads (about 30 s)",
     )
-    p.add_argument("--timeout", type=float, default=1800.0, help="seconds before one system's worker is killed")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="seconds before one system's worker, or a browser driver silent that long, is killed",
+    )
     p.add_argument(
         "--wait-idle",
         type=float,

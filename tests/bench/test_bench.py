@@ -413,3 +413,27 @@ def test_interleaved_spread_reports_each_round_and_its_contention() -> None:
     assert missed["met"] is False and "pipeline: killed" in missed["why"]
     quick = _spread_target({"status": "unavailable", "reason": "full mode only"})
     assert quick["met"] is False and quick["why"] == "full mode only"
+
+
+def test_browser_driver_timeout_is_silence_not_the_whole_run() -> None:
+    """A full-size browser run takes longer than --timeout in total; only a driver silent that long is killed."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.browser import _Watchdog
+
+    talk = "import time\nfor _ in range(8):\n    print('round', flush=True); time.sleep(0.25)\n"
+    proc = subprocess.Popen([sys.executable, "-c", talk], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stdout is not None
+    dog = _Watchdog(1.0, proc)
+    for _ in proc.stdout:
+        dog.rearm()
+    dog.cancel()
+    assert proc.wait(timeout=10) == 0 and not dog.fired  # 2 s in all, never 1 s silent
+
+    silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    started = time.monotonic()
+    dog = _Watchdog(1.0, silent)
+    assert silent.wait(timeout=20) != 0 and dog.fired
+    assert time.monotonic() - started < 10
