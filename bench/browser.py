@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -75,12 +76,17 @@ def run(
     timeout: float,
     progress: Any,
     levers: bool = True,
+    accounting: dict[str, float] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Run the browser systems in one driver process: a result per id (status ok or failed), and the levers.
 
     The levers (``js/browser/bench_levers_page.mjs``): the model call alone on the short question's token
     count, per onnxruntime-web build and version (qaport's and transformers.js' own), file, graph
     optimisation level and thread count, the variants interleaved round by round in one page.
+
+    ``accounting`` gets ``unreaped_cpu_seconds``: CPU time of the driver's processes that no wait() handed
+    back to this process (Chromium's renderers, orphaned when their zygote exits first), so that the caller's
+    CpuWatch does not count the benchmark's own browser as another process.
     """
     from validate.browser import find_chromium
 
@@ -109,6 +115,7 @@ def run(
     lever_result: dict[str, Any] = {"status": "unavailable", "reason": why_not}
     results: dict[str, dict[str, Any]] = {}
     started = time.monotonic()
+    reaped_before = _children_cpu()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
         proc = subprocess.Popen(
             [node, str(SCRIPT)],
@@ -126,6 +133,7 @@ def run(
         # driver's messages (one per system and round), not the whole run, which at full size takes 9 minutes
         # a round (docs/benchmarks.md, 2026-12-05 17:40 UTC: a 1800 s limit on the whole run lost every row).
         killer = _Watchdog(timeout, proc)
+        session = _SessionCpu(proc.pid)  # start_new_session: the driver's pid is its session's id
         try:
             for line in proc.stdout:
                 killer.rearm()
@@ -152,7 +160,10 @@ def run(
             proc.wait()
         finally:
             killer.cancel()
+            session.stop()
             _kill_group(proc)  # whatever the driver left behind (a Chromium of a driver that died) goes with it
+        if accounting is not None:
+            accounting["unreaped_cpu_seconds"] = max(0.0, session.seconds() - (_children_cpu() - reaped_before))
         err.seek(0)
         tail = " | ".join(line for line in err.read().strip().splitlines()[-4:] if "Chromium Chrome/" not in line)
     why = f"the browser driver gave no result; stderr: {tail}"
@@ -218,6 +229,48 @@ def lever_summary(levers: dict[str, Any], precision: str) -> str | None:
         f"the model call alone on {file} ({levers['runs'][0]['tokens']} tokens, interleaved in one page, graph "
         f"optimisation all): " + "; ".join(parts)
     )
+
+
+def _children_cpu() -> float:
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+class _SessionCpu:
+    """CPU time of every process in one session, sampled twice a second (the last half second of a process
+    that exits between samples is missed)."""
+
+    def __init__(self, sid: int, interval: float = 0.5) -> None:
+        self.sid, self.interval = sid, interval
+        self._seen: dict[tuple[int, float], float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        for p in psutil.process_iter():
+            try:
+                if os.getsid(p.pid) != self.sid:
+                    continue
+                t = p.cpu_times()
+                key = (p.pid, p.create_time())
+            except (OSError, psutil.Error):
+                continue
+            self._seen[key] = max(self._seen.get(key, 0.0), t.user + t.system)
+
+    def _loop(self) -> None:
+        while not self._done.wait(self.interval):
+            self._sample()
+
+    def stop(self) -> None:
+        self._sample()
+        self._done.set()
+        self._thread.join()
+
+    def seconds(self) -> float:
+        return sum(self._seen.values())
 
 
 class _Watchdog:

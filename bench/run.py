@@ -52,6 +52,11 @@ class CpuWatch:
         self.other_seconds, self.capacity = other, capacity
         self.other_share = max(0.0, other / capacity) if capacity > 0 else 0.0
 
+    def credit(self, seconds: float) -> None:
+        """CPU time that was this run's own though no wait() reported it (see bench.browser.run)."""
+        self.other_seconds -= seconds
+        self.other_share = max(0.0, self.other_seconds / self.capacity) if self.capacity > 0 else 0.0
+
 
 def _busy_seconds() -> float:
     t = psutil.cpu_times()
@@ -171,8 +176,12 @@ def run_benchmark(
         progress(f"[browser] {', '.join(web)} in headless Chromium, one fresh browser each ...")
         if idle_wait:
             wait_idle(idle_wait, progress)
+        accounting: dict[str, float] = {}
         with CpuWatch() as watch:
-            got, web_levers = browser_bench.run(web, root, jobs, protocol, timeout, progress, levers=browser_levers)
+            got, web_levers = browser_bench.run(
+                web, root, jobs, protocol, timeout, progress, levers=browser_levers, accounting=accounting
+            )
+        watch.credit(accounting.get("unreaped_cpu_seconds", 0.0))
         for sid in web:
             entries.append(
                 {"id": sid, "system": SYSTEMS[sid].as_dict(), **got[sid], "other_cpu_share": watch.other_share}

@@ -437,3 +437,40 @@ def test_browser_driver_timeout_is_silence_not_the_whole_run() -> None:
     dog = _Watchdog(1.0, silent)
     assert silent.wait(timeout=20) != 0 and dog.fired
     assert time.monotonic() - started < 10
+
+
+def test_browser_cpu_of_orphaned_processes_is_the_benchmarks_own() -> None:
+    """Chromium's renderers outlive their zygote, so no wait() reports their CPU: sampled by session instead."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.browser import _children_cpu, _SessionCpu
+
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0:\n    pass\n"
+    # the parent starts a busy child and exits at once: the child is orphaned and reaped by init, not by us
+    parent = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {busy!r}])"
+    before = _children_cpu()
+    proc = subprocess.Popen([sys.executable, "-c", parent], start_new_session=True)
+    session = _SessionCpu(proc.pid, interval=0.1)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 60  # until the orphan has finished (slower on a loaded machine)
+    while time.monotonic() < deadline and _in_session(proc.pid):
+        time.sleep(0.05)
+    session.stop()
+    unreaped = session.seconds() - (_children_cpu() - before)
+    assert 0.7 < unreaped < 2.0, (session.seconds(), _children_cpu() - before)
+
+
+def _in_session(sid: int) -> bool:
+    import os
+
+    import psutil
+
+    for p in psutil.process_iter():
+        try:
+            if os.getsid(p.pid) == sid and p.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except (OSError, psutil.Error):
+            continue
+    return False
