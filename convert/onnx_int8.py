@@ -383,9 +383,8 @@ def _ort_bert_fusions(model: Any, *, num_heads: int, hidden_size: int) -> Any:
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
     options = FusionOptions("bert")
     options.enable_embed_layer_norm = False  # position ids come from Range here; the embeddings stay as they are
-    options.enable_attention = (
-        False  # done above, from the weights' own shapes (hidden_size is no guide for MobileBERT)
-    )
+    # attention is fused above, from the weights' own shapes (hidden_size is no guide for MobileBERT)
+    options.enable_attention = False
     optimized = optimize_by_fusion(
         model, model_type="bert", num_heads=num_heads, hidden_size=hidden_size, optimization_options=options
     )

@@ -62,11 +62,10 @@ def verdict_options(args: argparse.Namespace) -> dict[str, object]:
 def _selectors(values: list[str], flag: str) -> tuple[str, ...]:
     """``--only``/``--exclude`` names, repeated or comma-separated; a name that matches no target, format,
     runtime or host is refused (else a typo would validate nothing, or skip nothing, and say so only late)."""
-    from qaport.registry import FORMATS, RUNTIMES, TARGETS
+    from qaport.registry import FORMATS, RUNTIMES
+    from validate.validation import selectable_names
 
-    known = set(FORMATS) | set(RUNTIMES) | {r.host for r in RUNTIMES.values()}
-    known |= {f"{fmt}@{rt}" for fmt, rts in TARGETS.items() for rt in rts}
-    known |= {f"{fmt}@tfjs-cpu" for fmt, rts in TARGETS.items() if "tfjs-wasm" in rts}  # --tfjs-backend cpu
+    known = selectable_names()
     names = tuple(n.strip() for v in values for n in v.split(",") if n.strip())
     for name in names:
         if name not in known:

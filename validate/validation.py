@@ -128,11 +128,22 @@ def select_targets(manifest: dict[str, Any], settings: Settings) -> tuple[list[T
     for fmt in manifest["formats"]:
         for runtime in runtimes_of(fmt, settings):
             t = Target(fmt, runtime)
-            names = {t.id, t.format, t.runtime, RUNTIMES[runtime].host if runtime in RUNTIMES else runtime}
+            names = _names(t)
             if settings.only and not names & set(settings.only):
                 continue
             (excluded if names & set(settings.exclude) else chosen).append(t)
     return chosen, excluded
+
+
+def _names(t: Target) -> set[str]:
+    """The names ``--only``/``--exclude`` match a target by: its id, format, runtime and host."""
+    return {t.id, t.format, t.runtime, RUNTIMES[t.runtime].host if t.runtime in RUNTIMES else t.runtime}
+
+
+def selectable_names() -> set[str]:
+    """Every name ``select_targets`` can match, for any format of the registry and either ``--tfjs-backend``."""
+    backends = (Settings(tfjs_backend="wasm"), Settings(tfjs_backend="cpu"))
+    return {n for fmt in TARGETS for s in backends for rt in runtimes_of(fmt, s) for n in _names(Target(fmt, rt))}
 
 
 @dataclass
