@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 SEED = int(os.environ.get("QAPORT_MATRIX_SEED", "20261205"))
 FULL = os.environ.get("QAPORT_MATRIX_FULL", "0") not in ("", "0", "false")
+ONLY = os.environ.get("QAPORT_MATRIX_ONLY", "")  # replay: the cases whose names contain this text
 HUGE = 40 * 1024 * 1024  # sparse: costs no disk
 WRONG: list[Any] = [None, 7, -1, 1.5, "x", "", [], {}, True, [1, 2], {"a": 1}]
 
@@ -94,9 +95,8 @@ def apply_damage(target: Path, how: Any, outside: Path) -> None:
 def sample(cases: list[T], command: str, default: int) -> list[T]:
     """All cases with QAPORT_MATRIX_FULL=1, else a seeded sample of QAPORT_MATRIX_CASES (or ``default``).
     ``QAPORT_MATRIX_ONLY=TEXT`` replays the cases whose file or damage names contain TEXT (e.g. ``vocab.txt``)."""
-    only = os.environ.get("QAPORT_MATRIX_ONLY")
-    if only:
-        return [c for c in cases if only in " ".join(str(x) for x in _names(c))]
+    if ONLY:
+        return [c for c in cases if ONLY in " ".join(str(x) for x in _names(c))]
     if FULL:
         return cases
     n = int(os.environ.get("QAPORT_MATRIX_CASES", default))

@@ -15,7 +15,6 @@ damages one file in three formats and keeps the fourth intact as the control, ro
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import time
@@ -26,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import copy_artifacts, resign, run_cli
-from tests.corruption import FULL, SEED, announce, apply_damage, byte_damages, json_damages, sample
+from tests.corruption import FULL, ONLY, SEED, announce, apply_damage, byte_damages, json_damages, sample
 
 TARGETS = {
     "onnx": "onnx@onnxruntime",
@@ -97,7 +96,7 @@ def test_every_damaged_model_file_fails_its_format_alone_with_a_reason(artifacts
     per_format = cases(pristine)
     every = rounds(per_format)
     # CI's sample draws from the runs that damage three formats (the late runs have only tfjs files left)
-    pool = every if FULL or os.environ.get("QAPORT_MATRIX_ONLY") else [r for r in every if len(r) == len(TARGETS) - 1]
+    pool = every if FULL or ONLY else [r for r in every if len(r) == len(TARGETS) - 1]
     picked = sample(pool, "validate model files", default=1)
     outside = tmp_path / "outside.bin"
     outside.write_bytes(random.Random(SEED).randbytes(4096))
